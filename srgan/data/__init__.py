@@ -1,0 +1,1 @@
+"""The data layer: reading and writing photos, the degradation, the tf.data input, the demo set."""

@@ -1,0 +1,69 @@
+"""The default data on a fresh clone: patches of scikit-image's bundled colour photos."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+from PIL import Image
+
+from srgan.data.images import save_png
+
+# Everyday colour photos that ship inside scikit-image (no download needed).
+# Left out: colorwheel and logo (graphics), hubble_deep_field (mostly black sky),
+# retina and immunohistochemistry (medical / microscope images).
+DEMO_PHOTOS: tuple[str, ...] = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle")
+# Held out whole, so the test patches show a scene the generator never saw.
+TEST_PHOTO = "coffee"
+# At most this many patches per photo: keeps a demo epoch at the seed's defaults to about
+# ten batches (under two minutes on a 2-core CPU),
+# while each photo, downscaled if need be, still covers its whole scene.
+MAX_PATCHES_PER_PHOTO = 48
+
+
+def _demo_photo(name: str) -> np.ndarray:
+    photo = getattr(skimage.data, name)()
+    if isinstance(photo, tuple):  # stereo_motorcycle gives (left, right, disparity)
+        photo = photo[0]
+    return np.ascontiguousarray(photo[:, :, :3], dtype=np.uint8)
+
+
+def _fit_patch_budget(photo: np.ndarray, hr_size: int) -> np.ndarray:
+    height, width = photo.shape[:2]
+    if (height // hr_size) * (width // hr_size) <= MAX_PATCHES_PER_PHOTO:
+        return photo
+    # Flooring the new sides keeps (h / hr) * (w / hr) at or under the budget.
+    factor = math.sqrt(MAX_PATCHES_PER_PHOTO * hr_size * hr_size / (height * width))
+    size = (int(width * factor), int(height * factor))
+    return np.asarray(Image.fromarray(photo).resize(size, Image.BICUBIC))
+
+
+def _patches(photo: np.ndarray, hr_size: int) -> list[np.ndarray]:
+    """Non-overlapping hr_size patches on a grid centred in the photo, row by row."""
+    height, width = photo.shape[:2]
+    rows, cols = height // hr_size, width // hr_size
+    top, left = (height - rows * hr_size) // 2, (width - cols * hr_size) // 2
+    return [
+        photo[top + r * hr_size : top + (r + 1) * hr_size, left + c * hr_size : left + (c + 1) * hr_size]
+        for r in range(rows)
+        for c in range(cols)
+    ]
+
+
+def build_demo_set(data_dir: Path, hr_size: int = 48) -> tuple[int, int]:
+    """Write the demo patches into data_dir/train/ and data_dir/test/; (n_train, n_test).
+
+    Files already there are left as they are, never overwritten.
+    """
+    counts = {"train": 0, "test": 0}
+    for name in DEMO_PHOTOS:
+        split = "test" if name == TEST_PHOTO else "train"
+        photo = _fit_patch_budget(_demo_photo(name), hr_size)
+        for k, patch in enumerate(_patches(photo, hr_size)):
+            path = Path(data_dir) / split / f"{name}_{k:04d}.png"
+            if not path.exists():
+                save_png(path, patch)
+            counts[split] += 1
+    return counts["train"], counts["test"]

@@ -1,0 +1,155 @@
+"""Reading and writing photos with Pillow: any common file in, uint8 RGB out."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm import tqdm
+
+from srgan.errors import UserError
+
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+# Modes that hold one channel of more than 8 bits (16-bit PNG/TIFF open as these).
+_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+# Modes whose transparency is kept as an alpha channel.
+_ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+
+# Folders with fewer files than this load without a progress bar, to keep output clean.
+_PROGRESS_MIN_FILES = 200
+
+
+class ImageError(UserError):
+    """A file that cannot be used as a photo.
+
+    A subclass of UserError, so that `main.py` reports it as a message, not a trace.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot read photo {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def list_images(folder: Path, recursive: bool = False) -> list[Path]:
+    """The photo files in `folder` (by extension, any case), sorted; hidden files skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder: give a folder that holds photos")
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    found = []
+    for path in candidates:
+        hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+        if not hidden and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
+            found.append(path)
+    return sorted(found)
+
+
+def _wide_gray_to_8bit(img: Image.Image) -> np.ndarray:
+    # convert("L") would clip 16-bit values at 255; scale the full 0..65535 range instead.
+    values = np.asarray(img, dtype=np.float64)
+    return np.clip(np.round(values / 257.0), 0, 255).astype(np.uint8)
+
+
+def _to_rgb_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """uint8 HxWx3 RGB and, when the photo has transparency, uint8 HxW alpha."""
+    if img.mode in _WIDE_GRAY_MODES:
+        gray = _wide_gray_to_8bit(img)
+        return np.repeat(gray[:, :, None], 3, axis=2), None
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in _ALPHA_MODES:
+        # Alpha is dropped, not composited: the colour under a transparent pixel is
+        # still the photo's colour, and compositing over black would darken edges.
+        rgba = np.asarray(img.convert("RGBA"))
+        return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
+    return np.asarray(img.convert("RGB")), None
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        # The file system's complaint: missing file, no permission, a folder.
+        return (exc.strerror or str(exc)).lower()
+    return f"corrupt or unsupported image ({exc})"
+
+
+def _read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            # load() forces the full decode, so truncated files fail here, not later.
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            return _to_rgb_alpha(upright)
+    # Pillow's decoders signal a bad file with many exception types (OSError,
+    # SyntaxError, ValueError, EOFError, struct.error, DecompressionBombError...);
+    # whichever it is, the file cannot be used.
+    except Exception as exc:
+        raise ImageError(path, _failure_reason(exc)) from exc
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """The photo at `path` as uint8 HxWx3 RGB, upright per its EXIF orientation."""
+    return _read(path)[0]
+
+
+def load_rgba(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo as uint8 HxWx3 RGB, plus its uint8 HxW alpha channel if it has one."""
+    return _read(path)
+
+
+def save_png(path: Path, image: np.ndarray) -> None:
+    """Write uint8 HxW, HxWx3 or HxWx4 `image` as a PNG, atomically; makes parent folders."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or not (
+        image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))
+    ):
+        raise ValueError(f"save_png needs uint8 HxW, HxWx3 or HxWx4, got {image.dtype} {image.shape}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A hidden, unique name in the same folder: readers never see a half-written
+    # PNG, list_images skips it, and os.replace stays on one filesystem.
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temp, "xb") as file:
+            Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG")
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str]]:
+    """Every usable photo in `folder` (not recursive), and one line per skipped file.
+
+    A photo is skipped when it cannot be decoded or when its height or width is under
+    `min_size`. Files without a photo extension are ignored silently.
+    """
+    paths = list_images(folder)
+    photos: list[np.ndarray] = []
+    skipped: list[str] = []
+    progress = tqdm(
+        paths,
+        desc=f"loading {Path(folder).name}",
+        unit="photo",
+        leave=False,
+        disable=len(paths) < _PROGRESS_MIN_FILES,
+    )
+    for path in progress:
+        try:
+            photo = load_rgb(path)
+        except ImageError as exc:
+            skipped.append(f"{path.name}: {exc.reason}")
+            continue
+        height, width = photo.shape[:2]
+        if height < min_size or width < min_size:
+            skipped.append(f"{path.name}: {width}x{height} px is under {min_size} px")
+            continue
+        photos.append(photo)
+    return photos, skipped

@@ -1,0 +1,183 @@
+"""The tf.data training input: photos held once in memory, stateless random crops.
+
+Every random choice (the order, each crop, each flip) is a stateless function of
+(seed, epoch, position in the epoch), so an epoch can be replayed exactly and a run
+resumed in the middle of one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from srgan.data import images
+from srgan.data.degrade import downsample, to_model
+
+
+class _PhotoTensors(NamedTuple):
+    buffer: tf.Tensor
+    offsets: tf.Tensor
+    heights: tf.Tensor
+    widths: tf.Tensor
+
+
+class PhotoSet:
+    """Photos of any sizes in one flat uint8 buffer, with per-photo offsets and sizes.
+
+    One buffer instead of a list keeps tf.data free of ragged tensors and lets the
+    whole set become a single tensor, uploaded once.
+    """
+
+    def __init__(
+        self, buffer: np.ndarray, offsets: np.ndarray, heights: np.ndarray, widths: np.ndarray
+    ) -> None:
+        if not (len(offsets) == len(heights) == len(widths)):
+            raise ValueError("PhotoSet: offsets, heights and widths differ in length")
+        if buffer.dtype != np.uint8 or buffer.ndim != 1:
+            raise ValueError(f"PhotoSet: buffer must be flat uint8, got {buffer.dtype} {buffer.shape}")
+        self.buffer = buffer
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.heights = np.asarray(heights, dtype=np.int64)
+        self.widths = np.asarray(widths, dtype=np.int64)
+        self._tensors: _PhotoTensors | None = None
+
+    @classmethod
+    def from_arrays(cls, photos: list[np.ndarray]) -> PhotoSet:
+        """Pack uint8 HxWx3 photos into one buffer."""
+        for i, photo in enumerate(photos):
+            if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+                raise ValueError(f"PhotoSet: photo {i} is {photo.dtype} {photo.shape}, not uint8 HxWx3")
+        sizes = np.array([photo.size for photo in photos], dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        buffer = np.empty(int(sizes.sum()), dtype=np.uint8)
+        for photo, offset, size in zip(photos, offsets, sizes):
+            buffer[offset : offset + size] = photo.reshape(-1)
+        heights = np.array([photo.shape[0] for photo in photos], dtype=np.int64)
+        widths = np.array([photo.shape[1] for photo in photos], dtype=np.int64)
+        return cls(buffer, offsets, heights, widths)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def get(self, i: int) -> np.ndarray:
+        """Photo `i` as uint8 HxWx3 (a view into the buffer)."""
+        height, width = int(self.heights[i]), int(self.widths[i])
+        start = int(self.offsets[i])
+        return self.buffer[start : start + height * width * 3].reshape(height, width, 3)
+
+    def tensors(self) -> _PhotoTensors:
+        """The set as tensors, made on first use and kept, so each epoch reuses them."""
+        if self._tensors is None:
+            self._tensors = _PhotoTensors(
+                tf.constant(self.buffer),
+                tf.constant(self.offsets),
+                tf.constant(self.heights),
+                tf.constant(self.widths),
+            )
+        return self._tensors
+
+
+def load_photo_set(folder: Path, hr_size: int = 48) -> tuple[PhotoSet, list[str]]:
+    """The photos in `folder` at least `hr_size` on each side, and the skipped-file lines."""
+    photos, skipped = images.load_folder(folder, min_size=hr_size)
+    return PhotoSet.from_arrays(photos), skipped
+
+
+def steps_per_epoch(num_photos: int, batch_size: int) -> int:
+    """Batches per epoch; the last, partial batch counts."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    return -(-num_photos // batch_size)
+
+
+def _random_crop(
+    photos: _PhotoTensors, index: tf.Tensor, item_seed: tf.Tensor, hr_size: int
+) -> tf.Tensor:
+    """A stateless random hr_size x hr_size crop of photo `index`, flipped at random."""
+    height, width = photos.heights[index], photos.widths[index]
+    # float64 so that floor(u * count) stays below count for any photo size.
+    draws = tf.random.stateless_uniform([3], seed=item_seed, dtype=tf.float64)
+    top = tf.cast(tf.floor(draws[0] * tf.cast(height - hr_size + 1, tf.float64)), tf.int64)
+    left = tf.cast(tf.floor(draws[1] * tf.cast(width - hr_size + 1, tf.float64)), tf.int64)
+    # Only the hr_size rows of the crop leave the buffer, not the whole photo.
+    start = photos.offsets[index] + top * width * 3
+    rows = tf.reshape(photos.buffer[start : start + hr_size * width * 3], [hr_size, -1, 3])
+    crop = rows[:, left : left + hr_size, :]
+    crop = tf.cond(draws[2] < 0.5, lambda: tf.reverse(crop, axis=[1]), lambda: crop)
+    return tf.ensure_shape(crop, [hr_size, hr_size, 3])
+
+
+def training_dataset(
+    photos: PhotoSet,
+    batch_size: int,
+    epoch: int,
+    seed: int,
+    hr_size: int = 48,
+    scale: int = 4,
+    skip_batches: int = 0,
+) -> tf.data.Dataset:
+    """One epoch of `(lr, hr)` float32 batches in [-1, 1]; the last batch may be partial.
+
+    lr is [B, hr_size/scale, hr_size/scale, 3], hr is [B, hr_size, hr_size, 3].
+    `skip_batches=k` yields exactly batches k, k+1, ... of the same epoch.
+    """
+    count = len(photos)
+    if count == 0:
+        raise ValueError("training_dataset: the photo set is empty")
+    if batch_size < 1 or skip_batches < 0:
+        raise ValueError(f"training_dataset: batch_size {batch_size}, skip_batches {skip_batches}")
+    if hr_size % scale:
+        raise ValueError(f"training_dataset: hr_size {hr_size} is not a multiple of scale {scale}")
+    smallest = int(min(photos.heights.min(), photos.widths.min()))
+    if smallest < hr_size:
+        raise ValueError(f"training_dataset: a photo has a side of {smallest} px, under hr_size {hr_size}")
+
+    tensors = photos.tensors()
+    epoch_seed = tf.constant([seed, epoch], dtype=tf.int64)
+    # float64 draws make ties (and so a bias towards low indices) practically impossible.
+    order = tf.argsort(
+        tf.random.stateless_uniform([count], seed=epoch_seed, dtype=tf.float64), stable=True
+    )
+    # A second, independent stream for the crops: its key paired with the position.
+    crop_key = tf.random.stateless_uniform(
+        [], seed=epoch_seed, minval=None, maxval=None, dtype=tf.int64
+    )
+
+    def crop_at(position: tf.Tensor) -> tf.Tensor:
+        item_seed = tf.stack([crop_key, position])
+        return _random_crop(tensors, order[position], item_seed, hr_size)
+
+    def degrade(hr: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return to_model(downsample(hr, scale)), to_model(hr)
+
+    first = min(skip_batches * batch_size, count)
+    dataset = tf.data.Dataset.range(first, count)
+    dataset = dataset.map(crop_at, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.batch(
+        batch_size, drop_remainder=False, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+    dataset = dataset.map(degrade, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def sample_batch(photos: PhotoSet, count: int, hr_size: int = 48) -> np.ndarray:
+    """Centre crops of `count` photos spread evenly over the set, uint8 [count, hr, hr, 3].
+
+    Always the same photos for the same set, so sample grids compare across epochs.
+    With more `count` than photos, photos repeat.
+    """
+    if len(photos) == 0 or count < 1:
+        raise ValueError(f"sample_batch: {count} samples from {len(photos)} photos")
+    picks = (np.arange(count) * len(photos)) // count
+    crops = []
+    for i in picks:
+        photo = photos.get(int(i))
+        height, width = photo.shape[:2]
+        if height < hr_size or width < hr_size:
+            raise ValueError(f"sample_batch: photo {i} is {width}x{height}, under {hr_size} px")
+        top, left = (height - hr_size) // 2, (width - hr_size) // 2
+        crops.append(photo[top : top + hr_size, left : left + hr_size])
+    return np.stack(crops)
