@@ -1,0 +1,1 @@
+"""Loss terms: the WGAN-GP pair, content (MSE / SSIM / MS-SSIM) and VGG19 perceptual."""

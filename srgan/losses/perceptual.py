@@ -1,0 +1,59 @@
+"""VGG19 perceptual loss (SPEC.md "Losses", vgg).
+
+2e-6 * MSE between ImageNet-VGG19 `block4_pool` features of HR and SR, both resized
+bilinearly to 56x56 and preprocessed the Caffe way (ref).
+"""
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from srgan.errors import UserError
+
+VGG_SIZE = 56
+VGG_LAYER = "block4_pool"
+VGG_WEIGHT = 2e-6
+
+WEIGHTS_HELP = (
+    "Choose one of:\n"
+    "  --vgg_weights imagenet   Keras downloads the ImageNet weights once into ~/.keras/models "
+    "(needs internet the first time)\n"
+    "  --vgg_weights PATH       a local VGG19 weights file (.h5 or .weights.h5), e.g. "
+    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 copied from a machine with internet\n"
+    "  --vgg_weights none       train without the perceptual term (the seed's \"remove VGG loss\")"
+)
+
+
+def build_vgg_features(weights: str, layer: str = VGG_LAYER,
+                       size: int = VGG_SIZE) -> keras.Model:
+    """A frozen VGG19 from its input up to `layer`, for `size` x `size` inputs.
+
+    `weights` is "imagenet" or a path to a weights file. Raises UserError with the
+    ways out where the weights cannot be had (offline, missing or wrong file).
+    """
+    if weights != "imagenet" and not Path(weights).is_file():
+        raise UserError(f"VGG19 weights file {weights} does not exist.\n{WEIGHTS_HELP}")
+    try:
+        vgg = keras.applications.VGG19(include_top=False, weights=weights,
+                                       input_shape=(size, size, 3))
+    except Exception as error:  # Keras raises several types for network and file errors.
+        raise UserError(f"could not load the VGG19 weights ({weights}): {error}\n"
+                        f"{WEIGHTS_HELP}") from error
+    features = keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"vgg19_{layer}")
+    features.trainable = False
+    return features
+
+
+def vgg_input(images: tf.Tensor, size: int = VGG_SIZE) -> tf.Tensor:
+    """[-1, 1] RGB to what VGG19 expects: `size` px, 0..255, BGR, ImageNet mean removed."""
+    images = tf.image.resize(images, [size, size], method="bilinear")
+    return keras.applications.vgg19.preprocess_input((images + 1.0) * 127.5)
+
+
+def perceptual_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor,
+                    weight: float = VGG_WEIGHT) -> tf.Tensor:
+    size = vgg.input_shape[1]
+    real = vgg(vgg_input(hr, size), training=False)
+    fake = vgg(vgg_input(sr, size), training=False)
+    return weight * tf.reduce_mean(tf.square(real - fake))
