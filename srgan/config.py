@@ -1,0 +1,84 @@
+"""A training run's settings: the seed's hyper-parameters as defaults.
+
+The settings are saved as JSON beside the checkpoint, so that resuming, testing and
+exporting rebuild the same networks without repeating the flags.
+"""
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from srgan.errors import UserError
+
+SETTINGS_FILE = "settings.json"
+# What fixes the shapes of the saved weights: resuming with other values cannot work.
+ARCHITECTURE = ("model", "features", "blocks", "hr_size")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    model: str = "seed"
+    features: int = 64
+    blocks: int = 16
+    hr_size: int = 48
+    batch_size: int = 16
+    lr_init: float = 8e-5
+    lr_decay: float = 0.5
+    decay_every: int | None = None  # None: n_epoch // 2, as the seed
+    n_epoch: int = 10000
+    n_epoch_init: int = 0
+    save_every: int = 10
+    seed: int | None = None  # None: drawn once, then saved with the run
+    content_loss: str = "ssim"
+    vgg_weights: str = "imagenet"
+    data_dir: str = "data2017"
+    checkpoint_dir: str = "checkpoint"
+
+    @property
+    def decay_period(self) -> int:
+        return self.decay_every or max(1, self.n_epoch // 2)
+
+    def validate(self) -> None:
+        positive = ("features", "batch_size", "n_epoch", "save_every", "hr_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.blocks < 0 or self.n_epoch_init < 0:
+            raise UserError("--blocks and --n_epoch_init must not be negative")
+        if self.decay_every is not None and self.decay_every < 1:
+            raise UserError(f"--decay_every must be at least 1, got {self.decay_every}")
+        if self.hr_size % 4:
+            raise UserError(f"the HR size must be a multiple of 4, got {self.hr_size}")
+        if not (self.lr_init > 0 and 0 < self.lr_decay <= 1):
+            raise UserError("--lr_init must be positive and --lr_decay in (0, 1]")
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def save_settings(config: TrainConfig, folder: Path) -> None:
+    """Writes settings.json atomically, so a kill never leaves half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{SETTINGS_FILE}.tmp"
+    temporary.write_text(json.dumps(config.to_json(), indent=2) + "\n")
+    os.replace(temporary, folder / SETTINGS_FILE)
+
+
+def load_settings(folder: Path) -> dict | None:
+    """The settings saved in `folder`, or None where there are none."""
+    path = folder / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise UserError(f"{path} is damaged ({error}); move it away or pass --restart") from error
+
+
+def architecture_mismatch(saved: dict, config: TrainConfig) -> list[str]:
+    """Lines naming each architecture setting that differs from the saved run."""
+    defaults = TrainConfig()
+    return [f"--{name} {getattr(config, name)} (the checkpoint has {saved.get(name, getattr(defaults, name))})"
+            for name in ARCHITECTURE
+            if saved.get(name, getattr(defaults, name)) != getattr(config, name)]

@@ -1,0 +1,1 @@
+"""Training: the compiled steps, the run's state on disk, and the epoch loop."""

@@ -1,0 +1,35 @@
+"""Turns Ctrl+C and SIGTERM into a request to stop after the current step."""
+
+import signal
+import sys
+
+
+class StopRequest:
+    """While active, the first SIGINT/SIGTERM sets `requested`; a second one aborts at once.
+
+    The training loop checks `requested` between steps, writes a checkpoint and
+    returns, so an interrupted run loses nothing.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        name = signal.Signals(signum).name
+        print(f"\n{name} received: saving a checkpoint after this step "
+              "(send it again to quit without saving).", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> "StopRequest":
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,76 @@
+"""The compiled training steps: generator warm-up, critic update, generator update.
+
+One critic update then one generator update per batch (ref). Each step is a
+tf.function traced once for any batch size (the last batch of an epoch is partial).
+"""
+
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+
+from srgan.losses.adversarial import critic_loss, generator_adversarial_loss, gradient_penalty
+from srgan.losses.content import mse_loss
+from srgan.losses.perceptual import perceptual_loss
+
+Losses = dict[str, tf.Tensor]
+
+
+class TrainSteps:
+    """Binds the networks, optimizers and losses of one run into compiled steps."""
+
+    def __init__(self, generator: keras.Model, critic: keras.Model,
+                 generator_optimizer: keras.optimizers.Optimizer,
+                 critic_optimizer: keras.optimizers.Optimizer,
+                 vgg: keras.Model | None, rng: tf.random.Generator,
+                 content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]):
+        self.generator = generator
+        self.critic = critic
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        self.vgg = vgg
+        self.rng = rng
+        self.content = content
+        lr_size = (None, None, None, 3)
+        hr_size = (None, *critic.input_shape[1:])
+        signature = [tf.TensorSpec(lr_size, tf.float32), tf.TensorSpec(hr_size, tf.float32)]
+        self.warmup_step = tf.function(self._warmup_step, input_signature=signature)
+        self.critic_step = tf.function(self._critic_step, input_signature=signature)
+        # The content loss switches from MSE after the first 4% of epochs: a bool
+        # tensor picks it inside the one trace.
+        self.generator_step = tf.function(self._generator_step,
+                                          input_signature=signature + [tf.TensorSpec((), tf.bool)])
+
+    def _apply(self, optimizer, model: keras.Model, tape: tf.GradientTape, loss: tf.Tensor):
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+    def _warmup_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+        """Generator alone on MSE (SRGAN's initialisation, `--n_epoch_init`)."""
+        with tf.GradientTape() as tape:
+            sr = self.generator(lr, training=True)
+            loss = mse_loss(hr, sr)
+        self._apply(self.generator_optimizer, self.generator, tape, loss)
+        return {"content": loss}
+
+    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+        sr = self.generator(lr, training=True)
+        epsilon = self.rng.uniform([tf.shape(hr)[0], 1, 1, 1])
+        with tf.GradientTape() as tape:
+            # One critic call on the joined batch: no BatchNorm, so samples stay
+            # independent, and one large convolution beats two half-size ones on CPU.
+            real, fake = tf.split(self.critic(tf.concat([hr, sr], 0), training=True), 2)
+            penalty = gradient_penalty(self.critic, hr, sr, epsilon)
+            loss, wasserstein = critic_loss(real, fake, penalty)
+        self._apply(self.critic_optimizer, self.critic, tape, loss)
+        return {"wasserstein": wasserstein, "gp": penalty, "critic": loss}
+
+    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
+        with tf.GradientTape() as tape:
+            sr = self.generator(lr, training=True)
+            content = tf.cond(use_mse, lambda: mse_loss(hr, sr), lambda: self.content(hr, sr))
+            vgg = perceptual_loss(self.vgg, hr, sr) if self.vgg is not None else tf.constant(0.0)
+            adversarial = generator_adversarial_loss(self.critic(sr, training=True))
+            loss = content + vgg + adversarial
+        self._apply(self.generator_optimizer, self.generator, tape, loss)
+        return {"content": content, "vgg": vgg, "adversarial": adversarial, "generator": loss}

@@ -1,0 +1,254 @@
+"""The training run end to end, on tiny networks and a handful of real photos."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+import tensorflow as tf
+from PIL import Image
+
+from srgan.config import TrainConfig, load_settings
+from srgan.data.images import save_png
+from srgan.errors import UserError
+from srgan.models import build_critic, build_generator
+from srgan.training import loop
+from srgan.training.checkpointing import RunLock
+from srgan.training.steps import TrainSteps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """Eight 64x64 training crops and two test crops of real photos."""
+    folder = tmp_path_factory.mktemp("data")
+    photos = [skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee()]
+    for i in range(10):
+        photo = photos[i % 3]
+        top, left = 25 * i, 30 * i
+        split = "train" if i < 8 else "test"
+        save_png(folder / split / f"photo{i}.png", photo[top:top + 64, left:left + 64])
+    return folder
+
+
+def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfig:
+    settings = dict(features=4, blocks=1, batch_size=4, n_epoch=2, save_every=1, seed=7,
+                    vgg_weights="none", data_dir=str(data_dir), checkpoint_dir=str(checkpoint_dir))
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def checkpoint_values(checkpoint_dir: Path) -> dict[str, np.ndarray]:
+    """Every saved value: weights, optimizer slots, counters and the random state
+    (less the count of saves, which an interrupted run has one more of)."""
+    reader = tf.train.load_checkpoint(str(checkpoint_dir))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))}
+
+
+def network_weights(checkpoint_dir: Path, features: int = 4) -> dict[str, list[np.ndarray]]:
+    generator, critic = build_generator(features, 1), build_critic()
+    path = tf.train.latest_checkpoint(str(checkpoint_dir))
+    tf.train.Checkpoint(generator=generator, critic=critic).restore(path).expect_partial()
+    return {"generator": [w.numpy() for w in generator.weights],
+            "critic": [w.numpy() for w in critic.weights]}
+
+
+def signal_after(monkeypatch, steps: int, signum: int = signal.SIGTERM) -> None:
+    """Sends `signum` to this process when the `steps`-th training step returns."""
+    calls = {"n": 0}
+
+    class Interrupted(TrainSteps):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for name in ("warmup_step", "generator_step"):
+                setattr(self, name, self._counting(getattr(self, name)))
+
+        @staticmethod
+        def _counting(step):
+            def counted(*args):
+                result = step(*args)
+                calls["n"] += 1
+                if calls["n"] == steps:
+                    os.kill(os.getpid(), signum)
+                return result
+            return counted
+
+    monkeypatch.setattr(loop, "TrainSteps", Interrupted)
+
+
+@pytest.mark.parametrize("stop_after", [2, 3])
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, capsys,
+                                                                 stop_after):
+    # One warm-up epoch then two GAN epochs, two batches each. Stopping after step 2
+    # ends the warm-up exactly; after step 3 the run stops inside a GAN epoch.
+    overrides = dict(n_epoch_init=1, n_epoch=2)
+    loop.train(tiny_config(data_dir, tmp_path / "straight", **overrides))
+
+    with monkeypatch.context() as patch:
+        signal_after(patch, stop_after)
+        loop.train(tiny_config(data_dir, tmp_path / "resumed", **overrides))
+    stopped = capsys.readouterr().err
+    assert f"step {stop_after}: saved" in stopped and "Run the same command to resume." in stopped
+    loop.train(tiny_config(data_dir, tmp_path / "resumed", **overrides))
+    resumed = capsys.readouterr().err
+    assert f"step {stop_after} (GAN training)" in resumed  # a finished warm-up never reruns
+
+    straight = checkpoint_values(tmp_path / "straight")
+    again = checkpoint_values(tmp_path / "resumed")
+    assert straight.keys() == again.keys() and len(straight) > 80
+    for name in straight:
+        np.testing.assert_allclose(again[name], straight[name], atol=1e-5, err_msg=name)
+
+
+def test_warm_up_trains_the_generator_alone(data_dir, tmp_path, monkeypatch):
+    signal_after(monkeypatch, 2)  # the warm-up epoch's two steps
+    loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=1))
+    warmed = network_weights(tmp_path / "run")
+    signal_after(monkeypatch, 1)
+    loop.train(tiny_config(data_dir, tmp_path / "fresh", n_epoch_init=1, n_epoch=1))
+    once = network_weights(tmp_path / "fresh")
+    assert all(np.array_equal(a, b) for a, b in zip(warmed["critic"], once["critic"]))
+    assert not all(np.array_equal(a, b) for a, b in zip(warmed["generator"], once["generator"]))
+
+
+def test_run_writes_checkpoints_settings_samples_and_logs(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir, folder, n_epoch=2))
+    assert load_settings(folder)["features"] == 4
+    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-4")
+    reader = tf.train.load_checkpoint(str(folder))
+    assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 2
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 4
+    # One row of LR | SR | HR at 48 px, with 2-px gaps, per sample: eight fixed
+    # training crops and the two test photos.
+    for name, rows in (("train", 8), ("valid", 2)):
+        for epoch in (1, 2):
+            grid = np.asarray(Image.open(folder / "samples" / f"{name}_epoch{epoch:05d}.png"))
+            assert grid.shape == (rows * 50 - 2, 3 * 50 - 2, 3)
+    tags = set()
+    for event_file in (folder / "logs").glob("events.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"loss/wasserstein", "loss/gp", "loss/content", "loss/vgg", "loss/adversarial",
+            "learning_rate", "samples/train", "samples/valid"} <= tags
+
+
+def test_learning_rate_schedule_follows_the_seed():
+    config = TrainConfig(n_epoch=10, n_epoch_init=2, lr_init=1e-4, lr_decay=0.5)
+    rates = [loop.learning_rate(config, epoch) for epoch in range(12)]
+    assert rates[:7] == [1e-4] * 7  # warm-up, then the first n_epoch / 2 GAN epochs
+    assert rates[7:] == [5e-5] * 5
+    assert loop.learning_rate(TrainConfig(n_epoch=10, decay_every=3), 9) == pytest.approx(8e-5 / 8)
+
+
+def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir, folder, n_epoch=1))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    with pytest.raises(UserError, match="--features 8 \\(the checkpoint has 4\\)"):
+        loop.train(tiny_config(data_dir, folder, n_epoch=2, features=8))
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert after == before
+
+
+def test_restart_moves_the_old_run_aside(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir, folder, n_epoch=1))
+    loop.train(tiny_config(data_dir, folder, n_epoch=1, features=8), restart=True)
+    moved = [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
+    assert len(moved) == 1
+    assert load_settings(moved[0])["features"] == 4
+    assert tf.train.latest_checkpoint(str(moved[0])) is not None
+    assert load_settings(folder)["features"] == 8
+
+
+def test_a_folder_in_use_by_a_live_run_is_refused(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    with RunLock(folder):
+        with pytest.raises(UserError, match="in use by a running training"):
+            loop.train(tiny_config(data_dir, folder))
+    assert not list(folder.glob("ckpt-*"))
+
+
+def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir, folder, n_epoch=1))
+    good = checkpoint_values(folder)
+
+    class Diverging(TrainSteps):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            healthy = self.generator_step
+            self.generator_step = lambda *a: {**healthy(*a), "content": tf.constant(np.nan)}
+
+    monkeypatch.setattr(loop, "TrainSteps", Diverging)
+    with pytest.raises(UserError, match="content loss became nan at step 3 "):
+        loop.train(tiny_config(data_dir, folder, n_epoch=2))
+    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
+    kept = checkpoint_values(folder)
+    assert all(np.array_equal(kept[name], good[name]) for name in good)
+
+
+def test_data_errors(tmp_path, data_dir):
+    with pytest.raises(UserError, match="no training photos"):
+        loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"), data_dir_given=True)
+    bad = tmp_path / "bad" / "train"
+    bad.mkdir(parents=True)
+    (bad / "notes.png").write_text("not a photo")
+    save_png(bad / "small.png", np.zeros((40, 60, 3), np.uint8))
+    with pytest.raises(UserError, match="none of the files"):
+        loop.train(tiny_config(tmp_path / "bad", tmp_path / "run2"), data_dir_given=True)
+
+
+def test_a_fresh_clone_trains_on_the_demo_set(tmp_path, capsys):
+    photos = loop.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"),
+                                       data_dir_given=False)
+    assert len(photos) == len(list((tmp_path / "data2017" / "train").glob("*.png"))) > 100
+    assert "built the demo set" in capsys.readouterr().err
+
+
+def main_command(data_dir: Path, checkpoint_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "main.py"), "--features", "4", "--blocks", "1",
+            "--batch_size", "4", "--n_epoch", "50", "--save_every", "1", "--seed", "1",
+            "--vgg_weights", "none", "--data_dir", str(data_dir),
+            "--checkpoint_dir", str(checkpoint_dir), *extra]
+
+
+def wait_for(process: subprocess.Popen, condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_kill_9_then_sigterm_lose_nothing(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    first = subprocess.Popen(main_command(data_dir, folder), stderr=subprocess.PIPE, text=True)
+    wait_for(first, lambda: tf.train.latest_checkpoint(str(folder)) is not None)
+    saved = tf.train.latest_checkpoint(str(folder))
+    first.kill()
+    first.wait()
+
+    second = subprocess.Popen(main_command(data_dir, folder), stderr=subprocess.PIPE, text=True)
+    wait_for(second, lambda: tf.train.latest_checkpoint(str(folder)) != saved)
+    second.send_signal(signal.SIGTERM)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert f"resuming from {saved}" in err
+    assert "SIGTERM received" in err and "Run the same command to resume." in err
+    assert int(tf.train.latest_checkpoint(str(folder)).rsplit("-", 1)[1]) > int(saved.rsplit("-", 1)[1])
+
+
+def test_main_reports_user_errors_without_a_traceback(tmp_path):
+    result = subprocess.run(main_command(tmp_path / "empty", tmp_path / "run"),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no training photos") and "Traceback" not in result.stderr
