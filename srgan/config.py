@@ -14,6 +14,9 @@ from srgan.errors import UserError
 SETTINGS_FILE = "settings.json"
 # What fixes the shapes of the saved weights: resuming with other values cannot work.
 ARCHITECTURE = ("model", "features", "blocks", "hr_size")
+MODELS = ("seed", "srgan", "wsrgan")
+# The seed's RMSProp rate; the baselines' Adam rate of the SRGAN paper.
+LEARNING_RATES = {"seed": 8e-5, "srgan": 1e-4, "wsrgan": 1e-4}
 
 
 @dataclasses.dataclass
@@ -23,7 +26,7 @@ class TrainConfig:
     blocks: int = 16
     hr_size: int = 48
     batch_size: int = 16
-    lr_init: float = 8e-5
+    lr_init: float | None = None  # None: LEARNING_RATES[model]
     lr_decay: float = 0.5
     decay_every: int | None = None  # None: n_epoch // 2, as the seed
     n_epoch: int = 10000
@@ -35,11 +38,17 @@ class TrainConfig:
     data_dir: str = "data2017"
     checkpoint_dir: str = "checkpoint"
 
+    def __post_init__(self) -> None:
+        if self.lr_init is None:
+            self.lr_init = LEARNING_RATES.get(self.model, LEARNING_RATES["seed"])
+
     @property
     def decay_period(self) -> int:
         return self.decay_every or max(1, self.n_epoch // 2)
 
     def validate(self) -> None:
+        if self.model not in MODELS:
+            raise UserError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
         positive = ("features", "batch_size", "n_epoch", "save_every", "hr_size")
         for name in positive:
             if getattr(self, name) < 1:

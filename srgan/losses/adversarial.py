@@ -1,7 +1,13 @@
-"""WGAN-GP losses (Gulrajani et al. 2017; SPEC.md "Losses").
+"""Adversarial losses.
 
-The critic minimises  mean(D(SR)) - mean(D(HR)) + 10 * GP  and the generator
+WGAN-GP (Gulrajani et al. 2017; SPEC.md "Losses"), for the seed's model and W-SRGAN:
+the critic minimises  mean(D(SR)) - mean(D(HR)) + 10 * GP  and the generator
 minimises  -1e-3 * mean(D(SR)).
+
+SRGAN's (Ledig et al. 2017): the discriminator minimises the binary cross-entropy of
+D(HR) against 1 and D(SR) against 0; the generator minimises 1e-3 * -log D(SR).
+Both are computed from the pre-sigmoid logits with tf.nn's sigmoid cross-entropy,
+which is exact where sigmoid saturates (log of a rounded 0 never happens).
 """
 
 import keras
@@ -39,3 +45,18 @@ def critic_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor,
 
 def generator_adversarial_loss(fake_scores: tf.Tensor) -> tf.Tensor:
     return -ADVERSARIAL_WEIGHT * tf.reduce_mean(fake_scores)
+
+
+def _bce(labels: float, logits: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), labels), logits=logits))
+
+
+def discriminator_bce_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """-mean(log D(HR)) - mean(log(1 - D(SR))), D = sigmoid(logits)."""
+    return _bce(1.0, real_logits) + _bce(0.0, fake_logits)
+
+
+def generator_bce_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """1e-3 * -mean(log D(SR)): the paper's non-saturating generator loss."""
+    return ADVERSARIAL_WEIGHT * _bce(1.0, fake_logits)

@@ -57,3 +57,22 @@ def perceptual_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor,
     real = vgg(vgg_input(hr, size), training=False)
     fake = vgg(vgg_input(sr, size), training=False)
     return weight * tf.reduce_mean(tf.square(real - fake))
+
+
+# SRGAN's VGG54 (Ledig et al.): features of the 4th conv before the 5th pooling,
+# rescaled by 1/12.75 as the paper does, so the term is on the scale of a pixel MSE.
+VGG54_LAYER = "block5_conv4"
+VGG54_SCALE = 1.0 / 12.75
+
+
+def vgg54_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
+    """MSE of (phi54 / 12.75) between HR and SR, the baselines' content term.
+
+    `vgg` is build_vgg_features(weights, VGG54_LAYER, hr_size): the baselines feed
+    VGG the HR-sized images as they are (at 48 px block5 is 3x3), as the paper feeds
+    its 96 px crops; vgg_input's resize is then the identity.
+    """
+    size = vgg.input_shape[1]
+    real = vgg(vgg_input(hr, size), training=False) * VGG54_SCALE
+    fake = vgg(vgg_input(sr, size), training=False) * VGG54_SCALE
+    return tf.reduce_mean(tf.square(real - fake))

@@ -3,6 +3,8 @@
 import math
 import secrets
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -15,13 +17,13 @@ from srgan.data.demo import build_demo_set
 from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import PhotoSet, load_photo_set, sample_batch, steps_per_epoch, training_dataset
 from srgan.errors import UserError
-from srgan.losses.content import content_loss
-from srgan.losses.perceptual import build_vgg_features
-from srgan.models import build_critic, build_generator
+from srgan.losses.content import content_loss, mse_loss
+from srgan.losses.perceptual import VGG54_LAYER, build_vgg_features, vgg54_loss
+from srgan.models import build_networks
 from srgan.training.checkpointing import RunLock, RunState, move_aside
 from srgan.training.interrupt import StopRequest
 from srgan.training.samples import sample_grid, validation_batch
-from srgan.training.steps import TrainSteps
+from srgan.training.steps import SRGANSteps, TrainSteps, WSRGANSteps
 
 SAMPLES = 8
 # The seed switches from MSE to the SSIM content loss after 4% of the GAN epochs (ref).
@@ -78,9 +80,49 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
     return config.lr_init * config.lr_decay ** (gan_epoch // config.decay_period)
 
 
-def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False) -> None:
+def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
+    """(VGG for the seed's perceptual term or None, the generator's content loss).
+
+    The seed's model: --content_loss, plus VGG19 block4_pool unless --vgg_weights none.
+    The baselines: their content term is VGG54 itself; with --vgg_weights none it
+    falls back to pixel MSE (the paper's SRResNet-MSE / SRGAN-MSE variant).
+    """
+    if config.model == "seed":
+        content = content_loss(config.content_loss)
+        vgg = None if config.vgg_weights == "none" else build_vgg_features(config.vgg_weights)
+        return vgg, content
+    if config.vgg_weights == "none":
+        log(f"--model {config.model} with --vgg_weights none: the content term is pixel MSE "
+            "instead of VGG54 (SRGAN-MSE).")
+        return None, mse_loss
+    vgg54 = build_vgg_features(config.vgg_weights, VGG54_LAYER, config.hr_size)
+    return None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
+
+
+def optimizers(config: TrainConfig) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+    """The seed: RMSProp (ref). The baselines: Adam with beta1 0.9, as the SRGAN paper;
+    W-SRGAN is "SRGAN trained as a WGAN-GP", so it keeps SRGAN's optimizer."""
+    if config.model == "seed":
+        return keras.optimizers.RMSprop(config.lr_init), keras.optimizers.RMSprop(config.lr_init)
+    return (keras.optimizers.Adam(config.lr_init, beta_1=0.9),
+            keras.optimizers.Adam(config.lr_init, beta_1=0.9))
+
+
+def step_class(model: str) -> type[TrainSteps]:
+    """The compiled steps of `model` (looked up when called, so tests can replace one)."""
+    return {"seed": TrainSteps, "srgan": SRGANSteps, "wsrgan": WSRGANSteps}[model]
+
+
+def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
+          deadline: float | None = None) -> bool:
+    """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are done.
+
+    `deadline` (time.monotonic()) stops the run as SIGTERM would: a checkpoint is
+    saved and the same call resumes it.
+    """
     config.validate()
-    content = content_loss(config.content_loss)
+    if config.model == "seed":
+        content_loss(config.content_loss)  # an unknown name fails before the lock is taken
     folder = Path(config.checkpoint_dir)
     if restart:
         moved = move_aside(folder)
@@ -89,31 +131,32 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     with RunLock(folder):
         resolve_settings(config, folder)
         photos = load_training_photos(config, data_dir_given)
-        vgg = None if config.vgg_weights == "none" else build_vgg_features(config.vgg_weights)
+        vgg, content = model_losses(config)
 
         keras.utils.set_random_seed(config.seed)
-        generator = build_generator(config.features, config.blocks)
-        critic = build_critic(config.hr_size)
-        generator_optimizer = keras.optimizers.RMSprop(config.lr_init)
-        critic_optimizer = keras.optimizers.RMSprop(config.lr_init)
+        generator, critic = build_networks(config.model, config.features, config.blocks,
+                                           config.hr_size)
+        generator_optimizer, critic_optimizer = optimizers(config)
         rng = tf.random.Generator.from_seed(config.seed)
         state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng)
         restored = state.restore()
         save_settings(config, folder)
-        steps = TrainSteps(generator, critic, generator_optimizer, critic_optimizer, vgg, rng, content)
-        run = _Run(config, folder, photos, state, steps)
+        steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
+                                    vgg, rng, content)
+        run = _Run(config, folder, photos, state, steps, deadline)
         if restored:
             log(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
                 f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
-        run.loop()
+        return run.loop()
 
 
 class _Run:
     """The epoch loop of one run, with its logs, samples and stop handling."""
 
     def __init__(self, config: TrainConfig, folder: Path, photos: PhotoSet,
-                 state: RunState, steps: TrainSteps):
+                 state: RunState, steps: TrainSteps, deadline: float | None = None):
         self.config = config
+        self.deadline = deadline
         self.folder = folder
         self.photos = photos
         self.state = state
@@ -132,7 +175,11 @@ class _Run:
     def phase_name(self) -> str:
         return "generator warm-up" if self.warming_up() else "GAN training"
 
-    def loop(self) -> None:
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def loop(self) -> bool:
+        """Trains to the last epoch, or until a stop request or the deadline; True if done."""
         with StopRequest() as stop:
             while int(self.state.epoch) < self.total_epochs:
                 saved = None
@@ -142,12 +189,14 @@ class _Run:
                         self.save_samples(epoch)
                         saved = self.state.save()
                         log(f"epoch {epoch}: saved {saved}")
-                if stop.requested:
+                if stop.requested or self.out_of_time():
                     saved = saved or self.state.save()
-                    log(f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
+                    log(("time budget used: " if not stop.requested else "")
+                        + f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
                         f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
-                    return
+                    return False
         log(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}")
+        return True
 
     def run_epoch(self, stop: StopRequest) -> bool:
         """Trains the rest of the current epoch; False if a stop request cut it short."""
@@ -165,7 +214,7 @@ class _Run:
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
         with bar, self.writer.as_default(step=int(state.step)):
             for lr, hr in bar:
-                if stop.requested:
+                if stop.requested or self.out_of_time():
                     return False
                 if warming_up:
                     losses = self.steps.warmup_step(lr, hr)

@@ -2,6 +2,8 @@
 
 One critic update then one generator update per batch (ref). Each step is a
 tf.function traced once for any batch size (the last batch of an epoch is partial).
+TrainSteps is the seed's model; SRGANSteps and WSRGANSteps the baselines', whose
+generator loss is their content term (VGG54, or MSE without VGG) + the adversarial one.
 """
 
 from collections.abc import Callable
@@ -9,9 +11,11 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
-from srgan.losses.adversarial import critic_loss, generator_adversarial_loss, gradient_penalty
+from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, generator_adversarial_loss,
+                                     generator_bce_loss, gradient_penalty)
 from srgan.losses.content import mse_loss
 from srgan.losses.perceptual import perceptual_loss
+from srgan.models.srresnet import discriminator_logits
 
 Losses = dict[str, tf.Tensor]
 
@@ -74,3 +78,49 @@ class TrainSteps:
             loss = content + vgg + adversarial
         self._apply(self.generator_optimizer, self.generator, tape, loss)
         return {"content": content, "vgg": vgg, "adversarial": adversarial, "generator": loss}
+
+
+class WSRGANSteps(TrainSteps):
+    """W-SRGAN: the seed's WGAN-GP critic step; generator on content - 1e-3 mean(D(SR)).
+
+    `content` is the whole content term (VGG54 or MSE): the seed's switch from MSE to
+    --content_loss does not apply, so `use_mse` is ignored.
+    """
+
+    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
+        with tf.GradientTape() as tape:
+            sr = self.generator(lr, training=True)
+            content = self.content(hr, sr)
+            adversarial = generator_adversarial_loss(self.critic(sr, training=True))
+            loss = content + adversarial
+        self._apply(self.generator_optimizer, self.generator, tape, loss)
+        return {"content": content, "adversarial": adversarial, "generator": loss}
+
+
+class SRGANSteps(TrainSteps):
+    """SRGAN: discriminator on binary cross-entropy; generator on content + 1e-3 BCE."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.logits = discriminator_logits(self.critic)
+
+    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+        sr = self.generator(lr, training=True)
+        with tf.GradientTape() as tape:
+            # Two calls, not one on the joined batch: BatchNorm would otherwise mix
+            # the statistics of real and generated images.
+            real = self.logits(hr, training=True)
+            fake = self.logits(sr, training=True)
+            loss = discriminator_bce_loss(real, fake)
+        self._apply(self.critic_optimizer, self.critic, tape, loss)
+        return {"discriminator": loss, "d_real": tf.reduce_mean(tf.sigmoid(real)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake))}
+
+    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
+        with tf.GradientTape() as tape:
+            sr = self.generator(lr, training=True)
+            content = self.content(hr, sr)
+            adversarial = generator_bce_loss(self.logits(sr, training=True))
+            loss = content + adversarial
+        self._apply(self.generator_optimizer, self.generator, tape, loss)
+        return {"content": content, "adversarial": adversarial, "generator": loss}
