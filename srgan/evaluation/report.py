@@ -1,0 +1,133 @@
+"""Writing a test run's results: metrics.csv, summary.json, summary.md, comparison.png."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from srgan.data.images import save_png
+
+METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "time_ms")
+COLUMNS = ("image", "method", *METRICS)
+# Larger photos show their centre at this size in the grid, at full resolution:
+# downsizing would hide the very detail being compared.
+GRID_CELL = 256
+GRID_GAP = 4
+
+
+@dataclasses.dataclass
+class Score:
+    """One image scored for one method: a row of metrics.csv."""
+
+    image: str
+    method: str
+    psnr: float
+    ssim: float
+    ms_ssim: float
+    gmsd: float
+    time_ms: float
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def write_csv(path: Path, scores: list[Score]) -> None:
+    """One row per image and method, columns COLUMNS, metrics to 6 decimals."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(COLUMNS)
+        for score in scores:
+            writer.writerow([score.image, score.method,
+                             *(f"{getattr(score, name):.6f}" for name in METRICS)])
+    os.replace(temporary, path)
+
+
+def method_means(scores: list[Score], methods: list[str]) -> dict[str, dict[str, float]]:
+    """The mean of each metric per method, in the order of `methods`."""
+    return {method: {name: float(np.mean([getattr(s, name) for s in scores if s.method == method]))
+                     for name in METRICS}
+            for method in methods}
+
+
+def scales_label(scales: list[int]) -> str:
+    """'3 scales', or '2-5 scales' where the photos' sizes allowed different counts."""
+    low, high = min(scales), max(scales)
+    count = f"{low}" if low == high else f"{low}-{high}"
+    return f"{count} scale{'' if high == 1 else 's'}"
+
+
+def _finite_or_none(value):
+    # JSON has no Infinity (PSNR of identical images): written as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    return value
+
+
+def summary_markdown(summary: dict) -> str:
+    """The seed's results table: one row per method, means over all test images."""
+    lines = [
+        "| method | PSNR (dB) | SSIM | MS-SSIM (" + scales_label(summary["ms_ssim_scales"])
+        + ") | GMSD | time (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, means in summary["methods"].items():
+        lines.append(f"| {method} | {means['psnr']:.4f} | {means['ssim']:.4f} | "
+                     f"{means['ms_ssim']:.4f} | {means['gmsd']:.4f} | {means['time_ms']:.2f} |")
+    lines += [
+        "",
+        f"{summary['images']} images from {summary['test_dir']}; LR: {summary['lr']}.",
+        f"Bicubic: {summary['bicubic']}. Time: {summary['timing']}, on {summary['device']}.",
+        "PSNR and SSIM on the BT.601 Y channel, 4 px border cropped, SR rounded to uint8; "
+        "GMSD on the whole gray image (lower is better).",
+    ]
+    lines.append("Checkpoints: " + ", ".join(f"{method} = {path}"
+                                            for method, path in summary["checkpoints"].items()) + ".")
+    lines += [f"Note: {note}" for note in summary["notes"]]
+    if summary["skipped"]:
+        lines.append(f"Skipped {len(summary['skipped'])} file(s):")
+        lines += [f"- {reason}" for reason in summary["skipped"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(folder: Path, summary: dict) -> None:
+    """summary.json (the means per method and how they were made) and summary.md."""
+    _atomic_write(folder / "summary.json", json.dumps(_finite_or_none(summary), indent=2) + "\n")
+    _atomic_write(folder / "summary.md", "# Test results\n\n" + summary_markdown(summary))
+
+
+def centre_crop(image: np.ndarray, size: int = GRID_CELL) -> np.ndarray:
+    """A copy, not a view: the grid keeps 16 rows, not 16 whole photos and their SR."""
+    height, width = image.shape[:2]
+    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
+    return image[top:top + size, left:left + size].copy()
+
+
+def comparison_grid(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """uint8 grid on white: one row per image, one column per image of the row
+    (HR | bicubic | SR | ...), each at the top left of a cell as large as the largest."""
+    height = max(image.shape[0] for row in rows for image in row)
+    width = max(image.shape[1] for row in rows for image in row)
+    columns = max(len(row) for row in rows)
+    grid = np.full((len(rows) * (height + GRID_GAP) - GRID_GAP,
+                    columns * (width + GRID_GAP) - GRID_GAP, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            top, left = r * (height + GRID_GAP), c * (width + GRID_GAP)
+            grid[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return grid
+
+
+def write_grid(path: Path, rows: list[list[np.ndarray]]) -> None:
+    save_png(path, comparison_grid(rows))

@@ -1,0 +1,227 @@
+"""The test run (`--mode=testing`): trained generators against bicubic, as the seed's table.
+
+Every HR photo in DATA_DIR/test is cropped at the top left to a multiple of 4 and
+downsized x4 with the training degradation (`downsample`), unless DATA_DIR/test_lr
+holds LR photos of the same names, which are then used as they are. Bicubic is PIL's
+`Image.resize` x4 (BICUBIC) of the same uint8 LR. Metrics (srgan.metrics) compare the
+cropped HR with each uint8 result. Photos too small for SSIM's window after the border
+crop (HR under 19 px a side, so LR under 5 px) are skipped and listed, never scored
+partly: every row of the table then covers the same photos.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from tqdm import tqdm
+
+from srgan.data.degrade import downsample
+from srgan.data.images import ImageError, list_images, load_rgb, save_png
+from srgan.errors import UserError
+from srgan.evaluation.report import (Score, centre_crop, method_means, write_csv, write_grid,
+                                     write_summary)
+from srgan.inference.restore import load_generator
+from srgan.inference.upscale import (
+    DEFAULT_TILE, Predictor, check_tile, context_margin, make_predictor, output_names, tile_count,
+    upscale_array)
+from srgan.metrics import gmsd, ms_ssim, psnr, ssim
+from srgan.metrics.ssim import WINDOW_SIZE
+
+SCALE = 4
+BORDER = 4
+MIN_HR = 2 * BORDER + WINDOW_SIZE
+GRID_IMAGES = 16
+BICUBIC = "bicubic"
+MODEL = "model"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclasses.dataclass
+class Method:
+    """A generator under test: its row name, its predictor, its tile margin, its file."""
+
+    name: str
+    predict: Predictor
+    margin: int
+    checkpoint: str
+
+
+def parse_compare(specs: list[str]) -> list[tuple[str, Path]]:
+    """NAME=CKPT pairs of --compare, checked: CKPT is a checkpoint or a run's folder."""
+    pairs, taken = [], {BICUBIC, MODEL}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise UserError(f"--compare {spec!r}: write NAME=CKPT, e.g. srgan=checkpoint-old/ckpt-2000")
+        if not _NAME.match(name) or name in taken:
+            raise UserError(f"--compare {spec!r}: NAME must be letters, digits, '_', '.' or '-', "
+                            f"unique, and not {BICUBIC!r} or {MODEL!r}")
+        taken.add(name)
+        pairs.append((name, Path(path)))
+    return pairs
+
+
+def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None) -> Method:
+    generator, config, path = load_generator(checkpoint_dir, checkpoint)
+    return Method(name, make_predictor(generator), context_margin(config.model, config.blocks), path)
+
+
+def test_pairs(data_dir: Path) -> list[tuple[Path, Path | None]]:
+    """(HR path, LR path or None) for every photo in DATA_DIR/test."""
+    test_dir = data_dir / "test"
+    paths = list_images(test_dir) if test_dir.is_dir() else []
+    if not paths:
+        raise UserError(f"no test photos in {test_dir}: put HR photos there (training on a fresh "
+                        "clone fills data2017/ with a demo set), or pass --data_dir")
+    lr_dir = data_dir / "test_lr"
+    if not lr_dir.is_dir():
+        return [(path, None) for path in paths]
+    by_name = {path.name: path for path in list_images(lr_dir)}
+    by_stem = {path.stem: path for path in by_name.values()}
+    pairs = [(path, by_name.get(path.name, by_stem.get(path.stem))) for path in paths]
+    missing = [hr.name for hr, lr in pairs if lr is None]
+    if missing:
+        raise UserError(f"{lr_dir} has no LR photo for {len(missing)} of the {len(paths)} test "
+                        f"photos (e.g. {missing[0]}): give every one, or move {lr_dir} away "
+                        "to downsize the HR photos instead")
+    return pairs
+
+
+def hr_and_lr(hr_path: Path, lr_path: Path | None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The HR as scored and its uint8 LR; True where a given LR made the HR be cropped
+    more than to a multiple of 4."""
+    hr = load_rgb(hr_path)
+    height, width = hr.shape[:2]
+    if lr_path is None:
+        hr = hr[:height - height % SCALE, :width - width % SCALE]
+        return hr, downsample(hr, SCALE).numpy().astype(np.uint8), False
+    lr = load_rgb(lr_path)
+    target = (SCALE * lr.shape[0], SCALE * lr.shape[1])
+    if target[0] > height or target[1] > width:
+        raise UserError(f"{lr_path} is {lr.shape[1]}x{lr.shape[0]}: 4x that is larger than its HR "
+                        f"{hr_path} ({width}x{height}); LR photos must be the HR downsized x4")
+    cropped_more = target[0] // SCALE < height // SCALE or target[1] // SCALE < width // SCALE
+    return hr[:target[0], :target[1]], lr, cropped_more
+
+
+def bicubic(lr: np.ndarray) -> np.ndarray:
+    height, width = lr.shape[:2]
+    return np.asarray(Image.fromarray(lr).resize((SCALE * width, SCALE * height), Image.BICUBIC))
+
+
+def device_name() -> str:
+    """The device the generator runs on, named as a results table should name it."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU {details.get('device_name', gpus[0].name)}"
+    model = "unknown model"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"CPU {model} ({len(os.sched_getaffinity(0))} cores usable)"
+
+
+def _score(image: str, method: str, hr: np.ndarray, sr: np.ndarray, seconds: float) -> tuple[Score, int]:
+    value, scales = ms_ssim(hr, sr, BORDER)
+    return Score(image, method, psnr(hr, sr, BORDER), ssim(hr, sr, BORDER), value, gmsd(hr, sr),
+                 1000.0 * seconds), scales
+
+
+def _timed(function, *args) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, results_dir: Path,
+                compare: list[str] | None = None, tile: int = DEFAULT_TILE) -> dict:
+    """Scores bicubic, the model and each --compare checkpoint on DATA_DIR/test.
+
+    Writes metrics.csv, summary.json, summary.md, comparison.png and each method's
+    SR photos (RESULTS_DIR/METHOD/NAME.png) into `results_dir`; returns the summary.
+    Every checkpoint is loaded and checked before anything is written.
+    """
+    check_tile(tile)
+    pairs = test_pairs(Path(data_dir))
+    others = parse_compare(compare or [])
+    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint)]
+    methods += [_method(name, path.parent, path) for name, path in others]
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    names = output_names([hr for hr, _ in pairs])
+
+    scores: list[Score] = []
+    scales: set[int] = set()
+    skipped: list[str] = []
+    cropped: list[str] = []
+    grid: list[list[np.ndarray]] = []
+    warmed: set[str] = set()
+    tiled = False
+    for hr_path, lr_path in tqdm(pairs, desc="testing", unit="photo", disable=len(pairs) < 2):
+        try:
+            hr, lr, cropped_more = hr_and_lr(hr_path, lr_path)
+        except ImageError as error:
+            skipped.append(str(error))
+            continue
+        if min(hr.shape[:2]) < MIN_HR:
+            skipped.append(f"{hr_path.name}: {hr.shape[1]}x{hr.shape[0]} px (after cropping to a "
+                           f"multiple of 4) is under the {MIN_HR} px SSIM needs")
+            continue
+        if cropped_more:
+            cropped.append(hr_path.name)
+        tiled = tiled or tile_count(*lr.shape[:2], tile) > 1
+        row = [hr]
+        sr, seconds = _timed(bicubic, lr)
+        score, count = _score(hr_path.name, BICUBIC, hr, sr, seconds)
+        scores.append(score)
+        scales.add(count)
+        row.append(sr)
+        for method in methods:
+            if method.name not in warmed:
+                # The first call traces the graph and sets up the device: not timed.
+                upscale_array(method.predict, lr, tile, method.margin)
+                warmed.add(method.name)
+            sr, seconds = _timed(upscale_array, method.predict, lr, tile, method.margin)
+            scores.append(_score(hr_path.name, method.name, hr, sr, seconds)[0])
+            save_png(results_dir / method.name / names[hr_path], sr)
+            row.append(sr)
+        if len(grid) < GRID_IMAGES:
+            grid.append([centre_crop(image) for image in row])
+    if not scores:
+        raise UserError(f"none of the {len(pairs)} photos in {Path(data_dir) / 'test'} could be "
+                        "scored:\n  " + "\n  ".join(skipped))
+
+    notes = []
+    if cropped:
+        notes.append(f"{len(cropped)} HR photo(s) were cropped (top left) to 4x the size of their "
+                     f"LR in test_lr/, e.g. {cropped[0]}")
+    summary = {
+        "images": sum(score.method == BICUBIC for score in scores),
+        "test_dir": str(Path(data_dir) / "test"),
+        "lr": ("given in test_lr/" if pairs[0][1] is not None else
+               "HR cropped to a multiple of 4, downsized x4 with antialiased bicubic (as training)"),
+        "bicubic": "PIL Image.resize x4, BICUBIC, of the same uint8 LR",
+        "timing": ("mean per image of the generator call (output copied back, first call excluded)"
+                   + (f"; photos over {tile} LR px run in tiles" if tiled else "")),
+        "device": device_name(),
+        "ms_ssim_scales": sorted(scales),
+        "methods": method_means(scores, [BICUBIC] + [m.name for m in methods]),
+        "checkpoints": {method.name: method.checkpoint for method in methods},
+        "notes": notes,
+        "skipped": skipped,
+    }
+    write_csv(results_dir / "metrics.csv", scores)
+    write_summary(results_dir, summary)
+    write_grid(results_dir / "comparison.png", grid)
+    return summary

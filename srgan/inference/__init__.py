@@ -1,0 +1,1 @@
+"""Using a trained generator: loading it from a checkpoint, upscaling photos, exporting it."""

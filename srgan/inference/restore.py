@@ -1,0 +1,147 @@
+"""Loading a trained generator from a training checkpoint, and nothing else of the run.
+
+The network is rebuilt from the settings.json that training saves beside its
+checkpoints, so no architecture flag has to be repeated; then only the generator's
+weights are read from the checkpoint (the critic and optimizers are ignored).
+"""
+
+import gc
+import logging
+import re
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from srgan.config import SETTINGS_FILE, TrainConfig, load_settings
+from srgan.errors import UserError
+from srgan.models import build_generator_for, check_model
+
+# The shard suffixes of a checkpoint's files; a user may name one of them.
+_CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(index|data-\d+-of-\d+)$")
+
+
+def _latest(folder: Path) -> str | None:
+    try:
+        return tf.train.latest_checkpoint(str(folder))
+    except (tf.errors.OpError, ValueError) as error:  # a damaged `checkpoint` index file
+        raise UserError(f"the checkpoint list {folder / 'checkpoint'} is damaged ({error}); "
+                        "name a checkpoint with --checkpoint PATH") from error
+
+
+def find_checkpoint(checkpoint_dir: Path, checkpoint: Path | None = None) -> str:
+    """The checkpoint prefix to load: `checkpoint` (a prefix, one of its files, or a
+    folder, whose latest is taken), else the latest in `checkpoint_dir`."""
+    if checkpoint is None:
+        latest = _latest(checkpoint_dir) if checkpoint_dir.is_dir() else None
+        if latest is None:
+            raise UserError(f"no checkpoint in {checkpoint_dir}: train one first with "
+                            "`python main.py` (see README), or name one with --checkpoint PATH")
+        return latest
+    if checkpoint.is_dir():
+        latest = _latest(checkpoint)
+        if latest is None:
+            raise UserError(f"no checkpoint in {checkpoint}: give a folder that training wrote, "
+                            "or a checkpoint such as checkpoint/ckpt-1000")
+        return latest
+    prefix = _CHECKPOINT_FILE_SUFFIX.sub("", str(checkpoint))
+    if not Path(prefix + ".index").is_file():
+        raise UserError(f"no checkpoint at {checkpoint}: expected {prefix}.index and its data "
+                        "file, as training writes them (e.g. checkpoint/ckpt-1000)")
+    return prefix
+
+
+def saved_config(folder: Path) -> TrainConfig:
+    """The run's settings saved in `folder`, as a TrainConfig (unknown keys ignored)."""
+    saved = load_settings(folder)
+    if saved is None:
+        raise UserError(f"no {SETTINGS_FILE} in {folder}: training writes it beside the "
+                        "checkpoints, and it says how to rebuild the generator. Copy it from "
+                        "the run's folder.")
+    known = {name: value for name, value in saved.items() if name in TrainConfig.__dataclass_fields__}
+    try:
+        config = TrainConfig(**known)
+    except TypeError as error:
+        raise UserError(f"{folder / SETTINGS_FILE} is not a run's settings ({error})") from error
+    try:
+        check_model(config.model)
+    except ValueError as error:
+        raise UserError(f"{folder / SETTINGS_FILE}: {error}") from error
+    return config
+
+
+def _restore(generator: keras.Model, prefix: str) -> str | None:
+    """Reads the generator's weights from `prefix`; None, or why it failed."""
+    try:
+        status = tf.train.Checkpoint(generator=generator).restore(prefix)
+        # The critic, optimizers and counters are in the file too; they are not wanted here.
+        status.expect_partial()
+        # Fails when some generator weight had no counterpart in the file: a generator
+        # with more layers than the checkpoint's. Fewer layers or other widths fail
+        # earlier, in restore(), on the first weight whose shape differs.
+        status.assert_existing_objects_matched()
+    # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
+    # depending on which bytes are wrong); whichever it is, the file cannot be used.
+    except Exception as error:
+        lines = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return None
+
+
+def _restored_generator(config: TrainConfig, prefix: str) -> tuple[keras.Model | None, str | None]:
+    """The generator `config` describes with the weights of `prefix`; or None and why not.
+
+    A restore that fails midway cannot be told to expect a partial match, so when its
+    state is freed TensorFlow logs every critic and optimizer value it did not use:
+    hundreds of lines burying the one message that matters. That state hangs on the
+    generator's variables; it is freed here, with those log lines silenced.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        generator = build_generator_for(config.model, config.features, config.blocks)
+        failure = _restore(generator, prefix)
+        if failure is None:
+            return generator, None
+        del generator
+        gc.collect()
+        return None, failure
+    finally:
+        logger.setLevel(level)
+
+
+def load_generator(checkpoint_dir: Path,
+                   checkpoint: Path | None = None) -> tuple[keras.Model, TrainConfig, str]:
+    """The generator of the latest checkpoint in `checkpoint_dir`, or of `checkpoint`.
+
+    Returns the generator, the run's settings and the checkpoint path loaded. Raises
+    UserError when there is no checkpoint, when it is damaged, or when it holds a
+    generator of another architecture than its settings.json describes.
+    """
+    prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
+    folder = Path(prefix).parent
+    config = saved_config(folder)
+    if config.features < 1 or config.blocks < 0:
+        raise UserError(f"{folder / SETTINGS_FILE} describes no valid generator "
+                        f"(features {config.features}, blocks {config.blocks})")
+    generator, failure = _restored_generator(config, prefix)
+    if failure is not None:
+        raise UserError(f"checkpoint {prefix} cannot be loaded as the generator described by "
+                        f"{folder / SETTINGS_FILE} (model {config.model}, features "
+                        f"{config.features}, blocks {config.blocks}): the file is damaged or holds "
+                        "another architecture "
+                        f"({failure})")
+    return generator, config, prefix
+
+
+def check_saved_model(checkpoint_dir: Path, checkpoint: Path | None, model: str | None) -> None:
+    """Raises UserError where `--model` was given and the checkpoint holds another model."""
+    if model is None:
+        return
+    prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
+    saved = saved_config(Path(prefix).parent).model
+    if saved != model:
+        raise UserError(f"--model {model}, but {prefix} holds a {saved} generator (its "
+                        f"{SETTINGS_FILE} says so). Pass --model {saved}, or leave --model out "
+                        "to use what the checkpoint holds.")

@@ -1,0 +1,178 @@
+"""4x upscaling of photos of any size, in overlapping tiles so that memory stays bounded.
+
+Tiles are cut in LR space. Each tile is run with `margin` LR pixels of real image
+content around it, and only the centre 4x region of its output is kept. Tiles never
+pad the image border: a tile at the border sees the model's own zero 'same' padding
+there, exactly as the whole image does, so with enough margin the tiled result equals
+the untiled one (see `context_margin`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from tqdm import tqdm
+
+from srgan.data.degrade import from_model, to_model
+from srgan.data.images import ImageError, list_images, load_rgba, save_png
+from srgan.errors import UserError
+from srgan.models import check_model
+from srgan.models.srresnet import srresnet_context_margin
+
+SCALE = 4
+DEFAULT_TILE = 128
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+def context_margin(model: str, blocks: int) -> int:
+    """LR pixels of context each side of a tile: the generator's receptive-field radius.
+
+    With it each kept output pixel sees exactly the inputs it sees in the untiled run,
+    so the two differ only by floating-point summation order (at most 1 level after
+    rounding). The seed's generator: 3 (7x7 fusion) + 4 per residual block (four 3x3
+    convs) + 1 (first upsizing conv) + 1/2 (second, at 2x) + 6/4 (at 4x: 3x3 recon,
+    7x7 recon, two 3x3 refines) = 4 * blocks + 6. The baselines' SRResNet: see
+    `srresnet_context_margin`.
+    """
+    check_model(model)
+    if model == "seed":
+        return 4 * blocks + 6
+    return srresnet_context_margin(blocks)
+
+
+def make_predictor(generator: keras.Model) -> Predictor:
+    """uint8 HxWx3 LR -> uint8 4Hx4Wx3 SR, in inference mode (BatchNorm's moving statistics).
+
+    One graph for every size (the input signature leaves H and W open), so new tile
+    or photo sizes never retrace. `.numpy()` waits for the device: timing a call
+    times the whole computation.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+    def predict(lr: tf.Tensor) -> tf.Tensor:
+        return from_model(generator(to_model(lr), training=False))
+
+    return lambda lr: predict(np.ascontiguousarray(lr)[np.newaxis]).numpy()[0]
+
+
+def _spans(size: int, tile: int) -> list[tuple[int, int]]:
+    """[start, end) cuts of 0..size into ceil(size / tile) nearly equal parts: no sliver
+    tiles, so every tile costs about the same and few distinct shapes occur."""
+    count = math.ceil(size / tile)
+    edges = [round(i * size / count) for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def check_tile(tile: int) -> None:
+    if tile < 0:
+        raise UserError(f"--tile must be 0 (whole photos) or a positive size in LR px, got {tile}")
+
+
+def tile_count(height: int, width: int, tile: int) -> int:
+    if tile <= 0:
+        return 1
+    return math.ceil(height / tile) * math.ceil(width / tile)
+
+
+def upscale_array(predict: Predictor, lr: np.ndarray, tile: int, margin: int,
+                  progress: tqdm | None = None) -> np.ndarray:
+    """uint8 HxWx3 `lr` -> uint8 4Hx4Wx3, in tiles of at most `tile` LR px (0: whole).
+
+    `margin` LR px of neighbouring content are added around each tile where the image
+    has them. `progress`, if given, is advanced by one per tile.
+    """
+    height, width = lr.shape[:2]
+    if tile <= 0 or (height <= tile and width <= tile):
+        sr = predict(lr)
+        if progress is not None:
+            progress.update(1)
+        return sr
+    sr = np.empty((SCALE * height, SCALE * width, 3), np.uint8)
+    for top, bottom in _spans(height, tile):
+        for left, right in _spans(width, tile):
+            # Context only where the image has content; never past its border.
+            top_in, bottom_in = max(0, top - margin), min(height, bottom + margin)
+            left_in, right_in = max(0, left - margin), min(width, right + margin)
+            out = predict(lr[top_in:bottom_in, left_in:right_in])
+            dy, dx = SCALE * (top - top_in), SCALE * (left - left_in)
+            sr[SCALE * top:SCALE * bottom, SCALE * left:SCALE * right] = out[
+                dy:dy + SCALE * (bottom - top), dx:dx + SCALE * (right - left)]
+            if progress is not None:
+                progress.update(1)
+    return sr
+
+
+def upscale_alpha(alpha: np.ndarray) -> np.ndarray:
+    """uint8 HxW alpha -> 4Hx4W with PIL's bicubic: transparency is not photo content."""
+    height, width = alpha.shape
+    return np.asarray(Image.fromarray(alpha).resize((SCALE * width, SCALE * height), Image.BICUBIC))
+
+
+def output_names(paths: list[Path]) -> dict[Path, str]:
+    """`stem.png` for each input; inputs that share a stem keep their suffix in the name
+    (`a_jpg.png`, `a_png.png`), so that no output overwrites another."""
+    stems: dict[str, int] = {}
+    for path in paths:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    return {path: (f"{path.stem}{path.suffix.replace('.', '_')}.png" if stems[path.stem] > 1
+                   else f"{path.stem}.png") for path in paths}
+
+
+def _inputs(source: Path) -> list[Path]:
+    if source.is_dir():
+        paths = list_images(source)
+        if not paths:
+            raise UserError(f"no photos in {source} (looked for .png, .jpg, .jpeg, .bmp, "
+                            ".webp, .tif, .tiff)")
+        return paths
+    if not source.exists():
+        raise UserError(f"--input {source} does not exist: give a photo or a folder of photos")
+    return [source]
+
+
+def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
+                  margin: int) -> list[Path]:
+    """Writes each photo of `source` (a file or a folder) 4x larger into `output` as PNG.
+
+    RGB through the generator; grayscale, palette and 16-bit photos are read as 8-bit
+    RGB and written as RGB; an alpha channel is upscaled with bicubic and written as
+    RGBA. Photos that cannot be read are reported and the rest still run; then a
+    UserError names them. Returns the files written.
+    """
+    check_tile(tile)
+    paths = _inputs(Path(source))
+    names = output_names(paths)
+    targets = {path: Path(output) / names[path] for path in paths}
+    overwritten = [str(path) for path, target in targets.items() if target.resolve() == path.resolve()]
+    if overwritten:
+        raise UserError(f"--output {output} would overwrite the input {overwritten[0]}; "
+                        "choose another --output folder")
+    predict = make_predictor(generator)
+    written, failed = [], []
+    files = tqdm(paths, desc="upscaling", unit="photo", disable=len(paths) < 2)
+    for path in files:
+        try:
+            rgb, alpha = load_rgba(path)
+        except ImageError as error:
+            failed.append(str(error))
+            tqdm.write(f"skipped: {error}")
+            continue
+        height, width = rgb.shape[:2]
+        with tqdm(total=tile_count(height, width, tile), desc=path.name, unit="tile", leave=False,
+                  disable=tile_count(height, width, tile) < 2) as tiles:
+            sr = upscale_array(predict, rgb, tile, margin, tiles)
+        if alpha is not None:
+            sr = np.dstack([sr, upscale_alpha(alpha)])
+        save_png(targets[path], sr)
+        written.append(targets[path])
+    if failed:
+        raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
+                        f"({len(written)} written to {output}):\n  " + "\n  ".join(failed))
+    return written

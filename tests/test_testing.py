@@ -1,0 +1,246 @@
+"""--mode=testing: loading a generator from a training checkpoint, and the test run's results."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import skimage.data
+import tensorflow as tf
+from PIL import Image
+
+from srgan.cli import main
+from srgan.config import TrainConfig, save_settings
+from srgan.data.degrade import downsample, from_model, to_model
+from srgan.errors import UserError
+from srgan.evaluation.report import COLUMNS
+from srgan.evaluation.testing import parse_compare, run_testing
+from srgan.inference.restore import load_generator
+from srgan.metrics import gmsd, ms_ssim, psnr, ssim
+from srgan.models import build_generator, build_networks
+from srgan.training.checkpointing import RunState
+
+
+def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
+              model: str = "seed") -> keras.Model:
+    """A training checkpoint as training writes it (RunState), with a tiny generator."""
+    keras.utils.set_random_seed(seed)
+    generator, critic = build_networks(model, features, blocks, hr_size=12)
+    state = RunState(folder, generator, critic, keras.optimizers.RMSprop(1e-4),
+                     keras.optimizers.RMSprop(1e-4), tf.random.Generator.from_seed(seed))
+    state.save()
+    save_settings(TrainConfig(model=model, features=features, blocks=blocks, seed=seed, hr_size=12),
+                  folder)
+    return generator
+
+
+def sr_of(generator: keras.Model, lr: np.ndarray) -> np.ndarray:
+    return from_model(generator(to_model(lr[np.newaxis]), training=False)).numpy()[0]
+
+
+def photo(height: int, width: int, name: str = "astronaut") -> np.ndarray:
+    image = Image.fromarray(getattr(skimage.data, name)()[:, :, :3])
+    return np.asarray(image.resize((width, height), Image.BICUBIC))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, keras.Model]:
+    folder = tmp_path_factory.mktemp("run") / "checkpoint"
+    return folder, write_run(folder)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    test = tmp_path / "data" / "test"
+    test.mkdir(parents=True)
+    Image.fromarray(photo(48, 48)).save(test / "a.png")
+    Image.fromarray(photo(50, 37, "chelsea")).save(test / "b.png")  # not multiples of 4
+    Image.fromarray(photo(16, 16, "coffee")).save(test / "c_tiny.png")  # under SSIM's 19 px
+    (test / "d_broken.png").write_bytes(b"not a png")
+    return tmp_path / "data"
+
+
+def test_load_generator_restores_the_checkpointed_weights(run):
+    folder, generator = run
+    loaded, config, path = load_generator(folder)
+    assert (config.features, config.blocks) == (8, 1)
+    assert path == str(folder / "ckpt-0")
+    lr = photo(12, 12)
+    assert np.array_equal(sr_of(loaded, lr), sr_of(generator, lr))
+    keras.utils.set_random_seed(99)
+    assert not np.array_equal(sr_of(build_generator(8, 1), lr), sr_of(generator, lr))
+
+
+@pytest.mark.parametrize("given", ["ckpt-0", "ckpt-0.index", "ckpt-0.data-00000-of-00001", "."])
+def test_load_generator_takes_a_checkpoint_path_or_folder(run, given):
+    folder, _ = run
+    _, _, path = load_generator(Path("nowhere"), folder / given)
+    assert path == str(folder / "ckpt-0")
+
+
+def test_no_checkpoint_says_how_to_train_one(tmp_path, capsys):
+    with pytest.raises(UserError, match="no checkpoint in .*train one first with `python main.py`"):
+        load_generator(tmp_path / "checkpoint")
+    results = tmp_path / "results"
+    assert main(["--mode=testing", f"--checkpoint_dir={tmp_path / 'checkpoint'}",
+                 f"--results_dir={results}"]) == 1
+    assert "train one first" in capsys.readouterr().err
+    assert not results.exists()
+    with pytest.raises(UserError, match="no checkpoint at"):
+        load_generator(tmp_path, tmp_path / "ckpt-7")
+
+
+@pytest.mark.parametrize("features, blocks", [(16, 1), (8, 2), (8, 0)])
+def test_checkpoint_of_another_architecture_is_refused(run, tmp_path, features, blocks):
+    """settings.json that does not describe the checkpoint: wider, deeper, shallower."""
+    folder, _ = run
+    for file in folder.glob("ckpt-0*"):
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "ckpt-0"\n')
+    save_settings(TrainConfig(features=features, blocks=blocks), tmp_path)
+    with pytest.raises(UserError, match="damaged or holds another architecture"):
+        load_generator(tmp_path)
+
+
+def test_checkpoint_without_a_generator_is_refused(tmp_path):
+    """No weight's shape can differ here: the generator-matched check must catch it."""
+    tf.train.Checkpoint(step=tf.Variable(3)).save(str(tmp_path / "ckpt"))
+    save_settings(TrainConfig(features=8, blocks=1), tmp_path)
+    with pytest.raises(UserError, match="AssertionError"):
+        load_generator(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["data", "index"])
+def test_damaged_checkpoint_is_refused_and_nothing_written(run, tmp_path, data_dir, damage):
+    folder, _ = run
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for file in folder.iterdir():
+        if file.is_file():
+            (damaged / file.name).write_bytes(file.read_bytes())
+    target = next(damaged.glob("ckpt-0.data-*" if damage == "data" else "ckpt-0.index"))
+    content = target.read_bytes()
+    target.write_bytes(content[: len(content) // 2] if damage == "data" else b"\x00" * len(content))
+    results = tmp_path / "results"
+    with pytest.raises(UserError, match="cannot be loaded"):
+        run_testing(damaged, None, data_dir, results)
+    assert not results.exists()
+
+
+def test_missing_settings_is_a_clear_error(run, tmp_path):
+    folder, _ = run
+    for file in folder.glob("ckpt-0*"):
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    with pytest.raises(UserError, match="no settings.json"):
+        load_generator(tmp_path, tmp_path / "ckpt-0")
+
+
+def test_empty_test_folder_is_a_clear_error(run, tmp_path):
+    (tmp_path / "data" / "test").mkdir(parents=True)
+    with pytest.raises(UserError, match="no test photos in"):
+        run_testing(run[0], None, tmp_path / "data", tmp_path / "results")
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as file:
+        reader = csv.DictReader(file)
+        assert tuple(reader.fieldnames) == COLUMNS
+        return list(reader)
+
+
+def test_testing_scores_model_and_bicubic_as_the_spec_says(run, tmp_path, data_dir):
+    folder, generator = run
+    results = tmp_path / "results"
+    summary = run_testing(folder, None, data_dir, results)
+
+    rows = _rows(results / "metrics.csv")
+    assert [(r["image"], r["method"]) for r in rows] == [
+        ("a.png", "bicubic"), ("a.png", "model"), ("b.png", "bicubic"), ("b.png", "model")]
+    assert summary["images"] == 2 and len(summary["skipped"]) == 2
+    assert any("c_tiny.png" in s for s in summary["skipped"])
+    assert any("d_broken.png" in s for s in summary["skipped"])
+
+    # Recomputed here from the photo: HR cropped to a multiple of 4 (37 -> 36 wide), the
+    # training degradation, PIL bicubic for the baseline, the in-memory generator.
+    hr = np.asarray(Image.open(data_dir / "test" / "b.png"))[:48, :36]
+    lr = downsample(hr).numpy().astype(np.uint8)
+    bicubic = np.asarray(Image.fromarray(lr).resize((36, 48), Image.BICUBIC))
+    sr = sr_of(generator, lr)
+    saved = np.asarray(Image.open(results / "model" / "b.png"))
+    assert np.abs(saved.astype(int) - sr.astype(int)).max() <= 1
+    for row, image in ((rows[2], bicubic), (rows[3], saved)):
+        assert float(row["psnr"]) == pytest.approx(psnr(hr, image), abs=1e-5)
+        assert float(row["ssim"]) == pytest.approx(ssim(hr, image), abs=1e-5)
+        assert float(row["ms_ssim"]) == pytest.approx(ms_ssim(hr, image)[0], abs=1e-5)
+        assert float(row["gmsd"]) == pytest.approx(gmsd(hr, image), abs=1e-5)
+        assert float(row["time_ms"]) > 0
+
+    stored = json.loads((results / "summary.json").read_text())
+    assert list(stored["methods"]) == ["bicubic", "model"]
+    for method in ("bicubic", "model"):
+        for metric in ("psnr", "ssim", "ms_ssim", "gmsd", "time_ms"):
+            mean = np.mean([float(r[metric]) for r in rows if r["method"] == method])
+            assert stored["methods"][method][metric] == pytest.approx(mean, abs=1e-5)
+    assert stored["ms_ssim_scales"] == [2]  # 40x40 and 40x28 after the 4 px crop
+    assert stored["device"].startswith(("CPU", "GPU"))
+    markdown = (results / "summary.md").read_text()
+    assert "| method | PSNR (dB) | SSIM | MS-SSIM (2 scales) | GMSD | time (ms) |" in markdown
+    assert "| model |" in markdown and stored["device"] in markdown
+
+    grid = np.asarray(Image.open(results / "comparison.png"))
+    assert grid.shape == (2 * 48 + 4, 3 * 48 + 2 * 4, 3)  # HR | bicubic | SR, two rows
+    assert np.array_equal(grid[48 + 4:, :36], hr)
+    assert sorted(p.name for p in (results / "model").iterdir()) == ["a.png", "b.png"]
+
+
+def test_compare_adds_rows_and_columns(run, tmp_path, data_dir):
+    """A baseline's run (W-SRGAN's SRResNet) as the extra row, as in the seed's table."""
+    folder, _ = run
+    other = tmp_path / "other"
+    write_run(other, seed=1, model="wsrgan")
+    results = tmp_path / "results"
+    summary = run_testing(folder, None, data_dir, results, compare=[f"w_srgan={other}"])
+    assert list(summary["methods"]) == ["bicubic", "model", "w_srgan"]
+    assert [r["method"] for r in _rows(results / "metrics.csv")][:3] == ["bicubic", "model", "w_srgan"]
+    assert np.asarray(Image.open(results / "comparison.png")).shape[1] == 4 * 48 + 3 * 4
+    assert summary["methods"]["model"]["psnr"] != summary["methods"]["w_srgan"]["psnr"]
+
+
+@pytest.mark.parametrize("spec", ["nameonly", "=ckpt", "bicubic=x", "a b=x", "model=x"])
+def test_bad_compare_specs_are_refused(spec):
+    with pytest.raises(UserError, match="--compare"):
+        parse_compare([spec])
+
+
+def test_given_lr_photos_are_used_and_hr_cropped_to_match(run, tmp_path):
+    folder, generator = run
+    data = tmp_path / "data"
+    (data / "test").mkdir(parents=True)
+    (data / "test_lr").mkdir()
+    hr = photo(52, 50)
+    lr = photo(12, 11, "chelsea")  # not hr's own downsizing: proves the given LR is used
+    Image.fromarray(hr).save(data / "test" / "a.png")
+    Image.fromarray(lr).save(data / "test_lr" / "a.png")
+    summary = run_testing(folder, None, data, tmp_path / "results")
+    assert summary["lr"] == "given in test_lr/"
+    assert any("cropped" in note for note in summary["notes"])
+    row = _rows(tmp_path / "results" / "metrics.csv")[1]
+    assert float(row["psnr"]) == pytest.approx(psnr(hr[:48, :44], sr_of(generator, lr)), abs=1e-3)
+
+    Image.fromarray(photo(14, 11)).save(data / "test_lr" / "a.png")  # 56 px > 52 px HR
+    with pytest.raises(UserError, match="larger than its HR"):
+        run_testing(folder, None, data, tmp_path / "results")
+
+
+def test_cli_testing_prints_the_table(run, tmp_path, data_dir, capsys):
+    folder, _ = run
+    results = tmp_path / "results"
+    assert main(["--mode=testing", f"--checkpoint={folder / 'ckpt-0'}", f"--data_dir={data_dir}",
+                 f"--results_dir={results}"]) == 0
+    out = capsys.readouterr().out
+    assert "| bicubic |" in out and "| model |" in out
+    assert (results / "summary.md").is_file()

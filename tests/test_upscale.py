@@ -1,0 +1,136 @@
+"""--mode=upscale: tiled 4x upscaling of any photo, equal to the untiled result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+from test_testing import photo, write_run
+
+from srgan.cli import main
+from srgan.errors import UserError
+from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names,
+                                     upscale_array, upscale_files)
+from srgan.models import build_generator, build_generator_for
+
+
+@pytest.fixture(scope="module")
+def generator() -> keras.Model:
+    keras.utils.set_random_seed(3)
+    return build_generator(8, 1)
+
+
+def test_spans_cover_each_pixel_once_in_nearly_equal_parts():
+    for size, tile in ((130, 128), (1024, 128), (7, 3), (5, 8)):
+        spans = _spans(size, tile)
+        assert spans[0][0] == 0 and spans[-1][1] == size
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+        lengths = [end - start for start, end in spans]
+        assert max(lengths) <= tile and max(lengths) - min(lengths) <= 1
+
+
+def test_tiled_equals_untiled_with_the_receptive_field_margin(generator):
+    predict = make_predictor(generator)
+    lr = photo(37, 53)
+    whole = predict(lr)
+    assert whole.shape == (148, 212, 3) and whole.dtype == np.uint8
+    tiled = upscale_array(predict, lr, tile=16, margin=context_margin("seed", 1))
+    assert np.abs(tiled.astype(int) - whole.astype(int)).max() <= 1
+    # Without context the seams show: the margin is what makes the two agree.
+    seams = upscale_array(predict, lr, tile=16, margin=0)
+    assert np.abs(seams.astype(int) - whole.astype(int)).max() > 10
+
+
+def test_baseline_generator_tiles_equal_untiled_too():
+    keras.utils.set_random_seed(4)
+    predict = make_predictor(build_generator_for("srgan", 8, 2))
+    lr = photo(29, 41)
+    tiled = upscale_array(predict, lr, tile=12, margin=context_margin("srgan", 2))
+    assert np.abs(tiled.astype(int) - predict(lr).astype(int)).max() <= 1
+
+
+def test_tiles_stay_bounded_whatever_the_photo_size(generator):
+    predict = make_predictor(generator)
+    seen = []
+
+    def recording(lr):
+        seen.append(lr.shape[:2])
+        return predict(lr)
+
+    upscale_array(recording, photo(70, 90), tile=16, margin=10)
+    assert len(seen) == 5 * 6
+    assert max(max(shape) for shape in seen) <= 16 + 2 * 10
+
+
+def test_output_names_keep_clashing_stems_apart():
+    names = output_names([Path("a.jpg"), Path("a.png"), Path("b.tif")])
+    assert names == {Path("a.jpg"): "a_jpg.png", Path("a.png"): "a_png.png", Path("b.tif"): "b.png"}
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rgb = photo(12, 15)
+    Image.fromarray(rgb).save(folder / "rgb.png")
+    Image.fromarray(rgb).convert("L").save(folder / "gray.png")
+    alpha = np.tile(np.linspace(0, 255, 15, dtype=np.uint8), (12, 1))
+    Image.fromarray(np.dstack([rgb, alpha])).save(folder / "rgba.png")
+    Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=16).save(folder / "palette.png")
+    wide = (np.arange(12 * 15, dtype=np.uint16).reshape(12, 15) * 300).astype(np.uint16)
+    Image.fromarray(wide).save(folder / "wide16.png")
+    assert Image.open(folder / "wide16.png").mode.startswith("I;16")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: upright it is 12 wide and 15 high
+    Image.fromarray(rgb).save(folder / "rotated.jpg", exif=exif)
+    (folder / "broken.png").write_bytes(b"this is no photo")
+    return folder
+
+
+def test_every_kind_of_photo_is_upscaled_and_a_bad_one_named(generator, photos, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match="broken.png") as raised:
+        upscale_files(generator, photos, out, tile=8, margin=context_margin("seed", 1))
+    assert "1 of 7" in str(raised.value)
+    written = {p.name: Image.open(p) for p in out.iterdir()}
+    assert sorted(written) == ["gray.png", "palette.png", "rgb.png", "rgba.png", "rotated.png",
+                               "wide16.png"]
+    assert written["rotated.png"].size == (48, 60)
+    for name in ("gray.png", "palette.png", "rgb.png", "wide16.png"):
+        assert written[name].mode == "RGB" and written[name].size == (60, 48)
+    rgba = np.asarray(written["rgba.png"])
+    assert rgba.shape == (48, 60, 4)
+    alpha = np.tile(np.linspace(0, 255, 15, dtype=np.uint8), (12, 1))
+    bicubic = Image.fromarray(alpha).resize((60, 48), Image.BICUBIC)
+    assert np.array_equal(rgba[:, :, 3], np.asarray(bicubic))
+    whole = make_predictor(generator)(photo(12, 15))
+    assert np.abs(np.asarray(written["rgb.png"]).astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_a_single_non_image_is_a_clear_error(generator, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    with pytest.raises(UserError, match="notes.txt: not an image"):
+        upscale_files(generator, bad, tmp_path / "out", tile=128, margin=10)
+    with pytest.raises(UserError, match="does not exist"):
+        upscale_files(generator, tmp_path / "missing.png", tmp_path / "out", tile=128, margin=10)
+
+
+def test_inputs_are_never_overwritten(generator, tmp_path):
+    Image.fromarray(photo(12, 12)).save(tmp_path / "a.png")
+    with pytest.raises(UserError, match="would overwrite"):
+        upscale_files(generator, tmp_path, tmp_path, tile=128, margin=10)
+
+
+def test_cli_upscale(tmp_path, capsys):
+    run = tmp_path / "checkpoint"
+    write_run(run)
+    Image.fromarray(photo(10, 14)).save(tmp_path / "photo.jpg")
+    assert main(["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.jpg'}",
+                 f"--output={tmp_path / 'out'}", "--tile=6"]) == 0
+    assert Image.open(tmp_path / "out" / "photo.png").size == (56, 40)
+    assert main(["--mode=upscale", f"--checkpoint_dir={run}"]) == 1
+    assert "--input" in capsys.readouterr().err
