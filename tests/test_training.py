@@ -207,6 +207,23 @@ def test_data_errors(tmp_path, data_dir):
         loop.train(tiny_config(tmp_path / "bad", tmp_path / "run2"), data_dir_given=True)
 
 
+def test_odd_photos_are_converted_and_bad_files_listed_in_one_warning(tmp_path, capsys):
+    train = tmp_path / "data" / "train"
+    train.mkdir(parents=True)
+    photo = skimage.data.astronaut()[100:164, 100:164]
+    Image.fromarray(photo).convert("L").save(train / "gray.png")
+    Image.fromarray(photo).convert("RGBA").save(train / "rgba.png")
+    Image.fromarray(photo).convert("P").save(train / "palette.png")
+    Image.fromarray((photo[..., 0].astype(np.uint16) * 257)).save(train / "deep.png")
+    (train / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    save_png(train / "tiny.png", photo[:40, :40])
+    loop.train(tiny_config(tmp_path / "data", tmp_path / "run", n_epoch=1), data_dir_given=True)
+    err = capsys.readouterr().err
+    assert err.count("skipped 2 file(s)") == 1
+    assert "broken.jpg: " in err and "tiny.png: 40x40 px is under 48 px" in err
+    assert "step 1" in err and "training finished" in err  # four photos: one batch
+
+
 def test_a_fresh_clone_trains_on_the_demo_set(tmp_path, capsys):
     photos = loop.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"),
                                        data_dir_given=False)

@@ -1,0 +1,189 @@
+"""The baselines (SRGAN, W-SRGAN) and `--mode=compare`, on tiny networks and real photos."""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import skimage.data
+import tensorflow as tf
+
+from srgan.cli import main
+from srgan.config import TrainConfig
+from srgan.data.images import save_png
+from srgan.errors import UserError
+from srgan.evaluation import compare
+from srgan.evaluation.testing import run_testing
+from srgan.inference.restore import load_generator
+from srgan.losses.adversarial import ADVERSARIAL_WEIGHT, discriminator_bce_loss, generator_bce_loss
+from srgan.losses.perceptual import vgg54_loss
+from srgan.models import build_critic_for, build_generator_for, build_networks
+from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator, discriminator_logits
+from srgan.training.loop import train
+
+TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1",
+        "--seed", "3", "--vgg_weights", "none"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """Eight 64x64 training crops and two test crops of real photos."""
+    folder = tmp_path_factory.mktemp("data")
+    photos = [skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee()]
+    for i in range(10):
+        top, left = 25 * i, 30 * i
+        save_png(folder / ("train" if i < 8 else "test") / f"photo{i}.png",
+                 photos[i % 3][top:top + 64, left:left + 64])
+    return folder
+
+
+def tiny_config(data_dir: Path, checkpoint_dir: Path, model: str, **overrides) -> TrainConfig:
+    settings = dict(model=model, features=4, blocks=1, batch_size=4, n_epoch=1, save_every=1,
+                    seed=7, vgg_weights="none", data_dir=str(data_dir),
+                    checkpoint_dir=str(checkpoint_dir))
+    return TrainConfig(**{**settings, **overrides})
+
+
+def trainable(model: keras.Model) -> int:
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_parameter_counts_at_the_default_sizes():
+    # Counted by hand: 9x9 in + PReLU 15,680; 16 blocks x 74,176 (+ 256 BN statistics);
+    # mid conv + BN 37,056 (+ 128); two x2 stages 147,776 each; 9x9 out 15,555.
+    generator = build_srresnet_generator(64, 16)
+    assert trainable(generator) == 1_550_659
+    assert generator.count_params() == 1_554_883
+    # Eight convs 4,685,376; dense 3*3*512 -> 1024: 4,719,616; dense 1: 1,025;
+    # BatchNorm on 1,856 channels: 3,712 trainable + 3,712 statistics.
+    discriminator = build_srgan_discriminator(48)
+    assert trainable(discriminator) == 9_409_729
+    assert discriminator.count_params() == 9_413_441
+    critic = build_srgan_discriminator(48, batch_norm=False, sigmoid=False)
+    assert trainable(critic) == critic.count_params() == 9_406_017
+
+
+def test_registry_builds_each_models_networks():
+    for model, generator_name, critic_name in [("seed", "generator", "critic"),
+                                               ("srgan", "srresnet", "srgan_discriminator"),
+                                               ("wsrgan", "srresnet", "wsrgan_critic")]:
+        generator, critic = build_networks(model, 4, 1, 48)
+        assert (generator.name, critic.name) == (generator_name, critic_name)
+        assert build_generator_for(model, 4, 1).count_params() == generator.count_params()
+    with pytest.raises(ValueError, match="unknown model"):
+        build_critic_for("esrgan")
+
+
+@pytest.mark.parametrize("height, width", [(12, 12), (13, 7), (1, 5)])
+def test_srresnet_upscales_any_size_4x_into_the_image_range(height, width):
+    generator = build_srresnet_generator(4, 2)
+    lr = tf.random.uniform([2, height, width, 3], -1, 1)
+    sr = generator(lr, training=False)
+    assert sr.shape == (2, 4 * height, 4 * width, 3)
+    assert float(tf.reduce_max(tf.abs(sr))) <= 1.0
+
+
+def test_wsrgan_critic_has_no_batchnorm_and_a_linear_score():
+    critic = build_critic_for("wsrgan")
+    assert not [layer for layer in critic.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert isinstance(critic.layers[-1], keras.layers.Dense)
+    assert critic.layers[-1].activation is keras.activations.linear
+    assert discriminator_logits(critic) is critic
+
+
+def test_srgan_discriminator_is_sigmoid_of_its_logits():
+    discriminator = build_critic_for("srgan")
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in discriminator.layers) == 7
+    images = tf.random.uniform([3, 48, 48, 3], -1, 1)
+    logits = discriminator_logits(discriminator)(images, training=False)
+    np.testing.assert_allclose(discriminator(images, training=False), tf.sigmoid(logits), rtol=1e-6)
+
+
+def test_bce_losses_match_the_formula_and_stay_finite():
+    real = np.array([[2.0], [-1.0]], np.float32)
+    fake = np.array([[0.5], [-3.0]], np.float32)
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    expected = -np.mean(np.log(sigmoid(real))) - np.mean(np.log(1 - sigmoid(fake)))
+    np.testing.assert_allclose(discriminator_bce_loss(tf.constant(real), tf.constant(fake)), expected,
+                               rtol=1e-6)
+    np.testing.assert_allclose(generator_bce_loss(tf.constant(fake)),
+                               ADVERSARIAL_WEIGHT * -np.mean(np.log(sigmoid(fake))), rtol=1e-6)
+    # Saturated logits: log(sigmoid(-200)) would be log(0) in float32.
+    extreme = discriminator_bce_loss(tf.constant([[-200.0]]), tf.constant([[200.0]]))
+    assert float(extreme) == pytest.approx(400.0)
+
+
+def test_vgg54_loss_is_the_mse_of_features_over_12_75():
+    vgg19 = keras.applications.VGG19(include_top=False, weights=None, input_shape=(48, 48, 3))
+    vgg = keras.Model(vgg19.input, vgg19.get_layer("block5_conv4").output)
+    hr, sr = tf.random.uniform([2, 48, 48, 3], -1, 1), tf.random.uniform([2, 48, 48, 3], -1, 1)
+
+    def features(images):
+        bgr = ((images.numpy() + 1) * 127.5)[..., ::-1] - np.array([103.939, 116.779, 123.68])
+        return vgg(bgr.astype(np.float32)).numpy() / 12.75
+
+    expected = np.mean((features(hr) - features(sr)) ** 2)
+    np.testing.assert_allclose(vgg54_loss(vgg, hr, sr), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("model", ["srgan", "wsrgan"])
+def test_baseline_trains_and_tests_end_to_end(model, data_dir, tmp_path, capsys):
+    folder = tmp_path / model
+    assert train(tiny_config(data_dir, folder, model)) is True
+    assert "instead of VGG54" in capsys.readouterr().err
+    generator, config, path = load_generator(folder)
+    assert (config.model, generator.name) == (model, "srresnet")
+    assert path.endswith("ckpt-2")
+    summary = run_testing(folder, None, data_dir, tmp_path / "results")
+    assert summary["images"] == 2
+    assert all(np.isfinite(value) for value in summary["methods"]["model"].values())
+
+
+def test_wrong_model_is_refused_when_resuming_and_testing(data_dir, tmp_path, capsys):
+    folder = tmp_path / "run"
+    train(tiny_config(data_dir, folder, "srgan"))
+    with pytest.raises(UserError, match="--model wsrgan \\(the checkpoint has srgan\\)"):
+        train(tiny_config(data_dir, folder, "wsrgan"))
+    assert main(["--mode=testing", "--model", "seed", "--checkpoint_dir", str(folder),
+                 "--data_dir", str(data_dir), "--results_dir", str(tmp_path / "r")]) == 1
+    assert "--model seed, but" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_deadline_stops_with_a_checkpoint_and_the_run_resumes(data_dir, tmp_path):
+    config = tiny_config(data_dir, tmp_path / "run", "srgan", n_epoch=2)
+    assert train(config, deadline=time.monotonic()) is False
+    assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-0")
+    assert train(tiny_config(data_dir, tmp_path / "run", "srgan", n_epoch=2)) is True
+
+
+def _table(results: Path) -> list[list[str]]:
+    with open(results / "compare.csv") as file:
+        return [row[:5] for row in csv.reader(file)]  # method and all but time: deterministic
+
+
+def test_compare_trains_all_three_and_a_rerun_only_rewrites_the_table(data_dir, tmp_path, monkeypatch):
+    args = ["--mode=compare", *TINY, "--n_epoch", "1", "--data_dir", str(data_dir),
+            "--checkpoint_dir", str(tmp_path / "ck"), "--results_dir", str(tmp_path / "res")]
+    assert main(args) == 0
+    results = tmp_path / "res"
+    table = _table(results)
+    assert [row[0] for row in table] == ["method", "bicubic", "SRGAN", "W-SRGAN", "seed model"]
+    assert (results / "compare.md").read_text().startswith("# SRGAN, W-SRGAN")
+    assert keras.utils.load_img(results / "compare.png").size == (4 * 64 + 3 * 4, 2 * 64 + 4)  # 4 columns, 2 rows of 64 px
+    state = json.loads((tmp_path / "ck" / "compare" / "compare_state.json").read_text())
+    assert state["budget"] == {"n_epoch": 1, "minutes": None, "seed": 3}
+    assert {model: (entry["done"], entry["steps"]) for model, entry in state["models"].items()} \
+        == {"srgan": (True, 2), "wsrgan": (True, 2), "seed": (True, 2)}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished comparison was trained again")
+
+    monkeypatch.setattr(compare, "train", no_training)
+    (results / "compare.csv").unlink()
+    assert main(args) == 0
+    assert _table(results) == table
+    assert main([*args[:-4], "--n_epoch", "2", *args[-4:]]) == 1  # another budget is refused
