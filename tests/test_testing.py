@@ -86,8 +86,9 @@ def test_no_checkpoint_says_how_to_train_one(tmp_path, capsys):
     with pytest.raises(UserError, match="no checkpoint in .*train one first with `python main.py`"):
         load_generator(tmp_path / "checkpoint")
     results = tmp_path / "results"
+    # An empty data folder too, as on a fresh clone: the missing checkpoint is named first.
     assert main(["--mode=testing", f"--checkpoint_dir={tmp_path / 'checkpoint'}",
-                 f"--results_dir={results}"]) == 1
+                 f"--data_dir={tmp_path / 'data2017'}", f"--results_dir={results}"]) == 1
     assert "train one first" in capsys.readouterr().err
     assert not results.exists()
     with pytest.raises(UserError, match="no checkpoint at"):

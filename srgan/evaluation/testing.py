@@ -25,7 +25,7 @@ from tqdm import tqdm
 from srgan.data.degrade import downsample
 from srgan.data.images import ImageError, list_images, load_rgb, save_png
 from srgan.errors import UserError
-from srgan.evaluation.report import (Score, centre_crop, method_means, write_csv, write_grid,
+from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, write_grid,
                                      write_summary)
 from srgan.inference.restore import load_generator
 from srgan.inference.upscale import (
@@ -153,10 +153,11 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     Every checkpoint is loaded and checked before anything is written.
     """
     check_tile(tile)
-    pairs = test_pairs(Path(data_dir))
     others = parse_compare(compare or [])
+    # The checkpoints first: on a fresh clone "train one first" is the message that helps.
     methods = [_method(MODEL, Path(checkpoint_dir), checkpoint)]
     methods += [_method(name, path.parent, path) for name, path in others]
+    pairs = test_pairs(Path(data_dir))
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     names = output_names([hr for hr, _ in pairs])
@@ -197,7 +198,7 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
             save_png(results_dir / method.name / names[hr_path], sr)
             row.append(sr)
         if len(grid) < GRID_IMAGES:
-            grid.append([centre_crop(image) for image in row])
+            grid.append([grid_cell(image) for image in row])
     if not scores:
         raise UserError(f"none of the {len(pairs)} photos in {Path(data_dir) / 'test'} could be "
                         "scored:\n  " + "\n  ".join(skipped))
