@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from srgan.data import images
 from srgan.data.degrade import downsample, to_model
+from srgan.grids import centre_crop
 
 
 class _PhotoTensors(NamedTuple):
@@ -178,6 +179,5 @@ def sample_batch(photos: PhotoSet, count: int, hr_size: int = 48) -> np.ndarray:
         height, width = photo.shape[:2]
         if height < hr_size or width < hr_size:
             raise ValueError(f"sample_batch: photo {i} is {width}x{height}, under {hr_size} px")
-        top, left = (height - hr_size) // 2, (width - hr_size) // 2
-        crops.append(photo[top : top + hr_size, left : left + hr_size])
+        crops.append(centre_crop(photo, hr_size))
     return np.stack(crops)

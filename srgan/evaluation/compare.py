@@ -24,7 +24,7 @@ import tensorflow as tf
 from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
-from srgan.evaluation.report import METRICS, centre_crop, summary_markdown, write_grid
+from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
 from srgan.evaluation.testing import BICUBIC, GRID_IMAGES, MODEL, hr_and_lr, run_testing, test_pairs
 from srgan.inference.upscale import output_names
 from srgan.training.checkpointing import move_aside
@@ -178,7 +178,7 @@ def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
         if not all(path.is_file() for path in paths):
             continue  # skipped by testing (too small or unreadable)
         hr = hr_and_lr(hr_path, lr_path)[0]
-        rows.append([centre_crop(image) for image in [hr, *(load_rgb(path) for path in paths)]])
+        rows.append([grid_cell(image) for image in [hr, *(load_rgb(path) for path in paths)]])
         if len(rows) == GRID_IMAGES:
             break
     write_grid(results_dir / "compare.png", rows)

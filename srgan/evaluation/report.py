@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan.data.images import save_png
+from srgan.grids import centre_crop, image_grid
 
 METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "time_ms")
 COLUMNS = ("image", "method", *METRICS)
@@ -107,27 +108,12 @@ def write_summary(folder: Path, summary: dict) -> None:
     _atomic_write(folder / "summary.md", "# Test results\n\n" + summary_markdown(summary))
 
 
-def centre_crop(image: np.ndarray, size: int = GRID_CELL) -> np.ndarray:
-    """A copy, not a view: the grid keeps 16 rows, not 16 whole photos and their SR."""
-    height, width = image.shape[:2]
-    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
-    return image[top:top + size, left:left + size].copy()
-
-
-def comparison_grid(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """uint8 grid on white: one row per image, one column per image of the row
-    (HR | bicubic | SR | ...), each at the top left of a cell as large as the largest."""
-    height = max(image.shape[0] for row in rows for image in row)
-    width = max(image.shape[1] for row in rows for image in row)
-    columns = max(len(row) for row in rows)
-    grid = np.full((len(rows) * (height + GRID_GAP) - GRID_GAP,
-                    columns * (width + GRID_GAP) - GRID_GAP, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
-        for c, image in enumerate(row):
-            top, left = r * (height + GRID_GAP), c * (width + GRID_GAP)
-            grid[top:top + image.shape[0], left:left + image.shape[1]] = image
-    return grid
+def grid_cell(image: np.ndarray) -> np.ndarray:
+    """What a comparison grid shows of an image; a copy, so the grid keeps 16 rows,
+    not 16 whole photos and their SR."""
+    return centre_crop(image, GRID_CELL)
 
 
 def write_grid(path: Path, rows: list[list[np.ndarray]]) -> None:
-    save_png(path, comparison_grid(rows))
+    """HR | bicubic | SR | ... per row (cells from `grid_cell`)."""
+    save_png(path, image_grid(rows, GRID_GAP))

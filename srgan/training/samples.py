@@ -7,14 +7,9 @@ import numpy as np
 
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_rgb
+from srgan.grids import centre_crop, image_grid
 
 GAP = 2
-
-
-def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
-    top = (image.shape[0] - size) // 2
-    left = (image.shape[1] - size) // 2
-    return image[top:top + size, left:left + size]
 
 
 def validation_batch(folder: Path, count: int, hr_size: int) -> np.ndarray | None:
@@ -39,11 +34,4 @@ def sample_grid(generator: keras.Model, hr: np.ndarray, scale: int = 4) -> np.nd
     lr = downsample(hr, scale)
     sr = from_model(generator(to_model(lr), training=False)).numpy()
     lr = np.repeat(np.repeat(lr.numpy().astype(np.uint8), scale, axis=1), scale, axis=2)
-    height, width = hr.shape[1:3]
-    grid = np.full((len(hr) * (height + GAP) - GAP, 3 * (width + GAP) - GAP, 3), 255, np.uint8)
-    for row, images in enumerate(zip(lr, sr, hr)):
-        top = row * (height + GAP)
-        for column, image in enumerate(images):
-            left = column * (width + GAP)
-            grid[top:top + height, left:left + width] = image
-    return grid
+    return image_grid([list(images) for images in zip(lr, sr, hr)], GAP)
