@@ -80,25 +80,33 @@ class TrainSteps:
         return {"content": content, "vgg": vgg, "adversarial": adversarial, "generator": loss}
 
 
-class WSRGANSteps(TrainSteps):
-    """W-SRGAN: the seed's WGAN-GP critic step; generator on content - 1e-3 mean(D(SR)).
+class _BaselineSteps(TrainSteps):
+    """The baselines' generator step: their content term (VGG54, or MSE without VGG)
+    plus an adversarial term; the seed's switch from MSE to --content_loss does not
+    apply, so `use_mse` is ignored."""
 
-    `content` is the whole content term (VGG54 or MSE): the seed's switch from MSE to
-    --content_loss does not apply, so `use_mse` is ignored.
-    """
+    def _adversarial(self, sr: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
 
     def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)
             content = self.content(hr, sr)
-            adversarial = generator_adversarial_loss(self.critic(sr, training=True))
+            adversarial = self._adversarial(sr)
             loss = content + adversarial
         self._apply(self.generator_optimizer, self.generator, tape, loss)
         return {"content": content, "adversarial": adversarial, "generator": loss}
 
 
-class SRGANSteps(TrainSteps):
-    """SRGAN: discriminator on binary cross-entropy; generator on content + 1e-3 BCE."""
+class WSRGANSteps(_BaselineSteps):
+    """W-SRGAN: the seed's WGAN-GP critic step; adversarial term -1e-3 mean(D(SR))."""
+
+    def _adversarial(self, sr: tf.Tensor) -> tf.Tensor:
+        return generator_adversarial_loss(self.critic(sr, training=True))
+
+
+class SRGANSteps(_BaselineSteps):
+    """SRGAN: discriminator on binary cross-entropy; adversarial term 1e-3 BCE."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,11 +124,5 @@ class SRGANSteps(TrainSteps):
         return {"discriminator": loss, "d_real": tf.reduce_mean(tf.sigmoid(real)),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake))}
 
-    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
-        with tf.GradientTape() as tape:
-            sr = self.generator(lr, training=True)
-            content = self.content(hr, sr)
-            adversarial = generator_bce_loss(self.logits(sr, training=True))
-            loss = content + adversarial
-        self._apply(self.generator_optimizer, self.generator, tape, loss)
-        return {"content": content, "adversarial": adversarial, "generator": loss}
+    def _adversarial(self, sr: tf.Tensor) -> tf.Tensor:
+        return generator_bce_loss(self.logits(sr, training=True))
