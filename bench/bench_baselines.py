@@ -17,46 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import conv_gradient_flops, device_name, matmul_gflops, profiled_flops, timed  # noqa: E402
+from common import build_train_steps, device_name, matmul_gflops, profiled_flops, step_flops, timed  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from srgan.config import TrainConfig  # noqa: E402
-from srgan.losses.content import content_loss  # noqa: E402
-from srgan.losses.perceptual import VGG54_LAYER, VGG_LAYER, VGG_SIZE, vgg54_loss  # noqa: E402
-from srgan.models import MODELS, build_networks  # noqa: E402
-from srgan.training.loop import optimizers, step_class  # noqa: E402
-from srgan.training.steps import TrainSteps  # noqa: E402
-
-
-def _vgg(layer: str, size: int) -> keras.Model:
-    vgg19 = keras.applications.VGG19(include_top=False, weights=None, input_shape=(size, size, 3))
-    vgg = keras.Model(vgg19.input, vgg19.get_layer(layer).output)
-    vgg.trainable = False
-    return vgg
-
-
-def build_steps(model: str, features: int, blocks: int) -> TrainSteps:
-    keras.utils.set_random_seed(0)
-    generator, critic = build_networks(model, features, blocks, 48)
-    generator_optimizer, critic_optimizer = optimizers(TrainConfig(model=model))
-    generator_optimizer.build(generator.trainable_variables)
-    critic_optimizer.build(critic.trainable_variables)
-    if model == "seed":
-        vgg, content = _vgg(VGG_LAYER, VGG_SIZE), content_loss("ssim")
-    else:
-        vgg54 = _vgg(VGG54_LAYER, 48)
-        vgg, content = None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
-    return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                        tf.random.Generator.from_seed(0), content)
-
-
-def train_flops(steps: TrainSteps, batch: int) -> int:
-    lr, hr = tf.TensorSpec([batch, 12, 12, 3]), tf.TensorSpec([batch, 48, 48, 3])
-    traced = [tf.function(steps._critic_step).get_concrete_function(lr, hr),
-              tf.function(steps._generator_step).get_concrete_function(lr, hr, tf.TensorSpec([], tf.bool))]
-    return sum(profiled_flops(c) + conv_gradient_flops(c) for c in traced)
+from srgan.models import MODELS  # noqa: E402
 
 
 def inference_flops(generator: keras.Model, batch: int) -> int:
@@ -82,12 +48,13 @@ def main() -> None:
     hr = tf.random.uniform([batch, 48, 48, 3], -1, 1)
     use_mse = tf.constant(False)
     for model in MODELS:
-        steps = build_steps(model, args.features, args.blocks)
+        steps = build_train_steps(model, args.features, args.blocks)
+        flops = step_flops(steps, batch)
         generator = steps.generator
         predict = tf.function(lambda x: generator(x, training=False))
         runs = [("training step", batch,
                  lambda: (steps.critic_step(lr, hr), steps.generator_step(lr, hr, use_mse)),
-                 train_flops(steps, batch)),
+                 sum(sum(flops[part]) for part in ("critic", "generator"))),
                 (f"inference, batch {batch}", batch, lambda: predict(lr), inference_flops(generator, batch)),
                 ("inference, 1 image", 1, lambda: predict(lr[:1]), inference_flops(generator, 1))]
         for what, images, call, flops in runs:

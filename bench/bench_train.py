@@ -15,41 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import conv_gradient_flops, device_name, matmul_gflops, profiled_flops, timed  # noqa: E402
+from common import build_train_steps, device_name, matmul_gflops, step_flops, timed  # noqa: E402
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from srgan.data.demo import build_demo_set  # noqa: E402
 from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
-from srgan.losses.content import content_loss  # noqa: E402
-from srgan.losses.perceptual import VGG_LAYER, VGG_SIZE  # noqa: E402
-from srgan.models import build_critic, build_generator  # noqa: E402
-from srgan.training.steps import TrainSteps  # noqa: E402
-
-
-def build_steps(features: int, blocks: int) -> TrainSteps:
-    keras.utils.set_random_seed(0)
-    generator, critic = build_generator(features, blocks), build_critic()
-    vgg19 = keras.applications.VGG19(include_top=False, weights=None, input_shape=(VGG_SIZE, VGG_SIZE, 3))
-    vgg = keras.Model(vgg19.input, vgg19.get_layer(VGG_LAYER).output)
-    vgg.trainable = False
-    optimizers = keras.optimizers.RMSprop(8e-5), keras.optimizers.RMSprop(8e-5)
-    optimizers[0].build(generator.trainable_variables)
-    optimizers[1].build(critic.trainable_variables)
-    return TrainSteps(generator, critic, *optimizers, vgg, tf.random.Generator.from_seed(0),
-                      content_loss("ssim"))
-
-
-def step_flops(steps: TrainSteps, batch: int) -> dict[str, int]:
-    """FLOPs per batch of each step, traced at a fixed batch so every shape is known."""
-    lr, hr = tf.TensorSpec([batch, 12, 12, 3]), tf.TensorSpec([batch, 48, 48, 3])
-    flag = tf.TensorSpec([], tf.bool)
-    traced = {"critic": tf.function(steps._critic_step).get_concrete_function(lr, hr),
-              "generator": tf.function(steps._generator_step).get_concrete_function(lr, hr, flag),
-              "warmup": tf.function(steps._warmup_step).get_concrete_function(lr, hr)}
-    return {name: (profiled_flops(c), conv_gradient_flops(c)) for name, c in traced.items()}
 
 
 def main() -> None:
@@ -68,7 +40,7 @@ def main() -> None:
     matmul = matmul_gflops()
     print(f"float32 2048x2048 matmul: {matmul:.1f} GFLOP/s")
 
-    steps = build_steps(args.features, args.blocks)
+    steps = build_train_steps("seed", args.features, args.blocks)
     flops = step_flops(steps, batch)
     lr = tf.random.uniform([batch, 12, 12, 3], -1, 1)
     hr = tf.random.uniform([batch, 48, 48, 3], -1, 1)

@@ -84,3 +84,48 @@ def conv_gradient_flops(concrete: tf.types.experimental.ConcreteFunction) -> int
             continue
         total += 2 * out.num_elements() * kernel_shape[0] * kernel_shape[1] * kernel_shape[2]
     return total
+
+
+def _random_vgg(layer: str, size: int):
+    import keras
+    vgg19 = keras.applications.VGG19(include_top=False, weights=None, input_shape=(size, size, 3))
+    vgg = keras.Model(vgg19.input, vgg19.get_layer(layer).output)
+    vgg.trainable = False
+    return vgg
+
+
+def build_train_steps(model: str, features: int, blocks: int):
+    """`model`'s compiled training steps at 12 -> 48, with its own content term on a
+    VGG19 of random weights (the same cost as ImageNet's): block4_pool at 56 px for the
+    seed's model, VGG54 at 48 px for the baselines."""
+    import keras
+
+    from srgan.config import TrainConfig
+    from srgan.losses.content import content_loss
+    from srgan.losses.perceptual import VGG54_LAYER, VGG_LAYER, VGG_SIZE, vgg54_loss
+    from srgan.models import build_networks
+    from srgan.training.loop import optimizers, step_class
+
+    keras.utils.set_random_seed(0)
+    generator, critic = build_networks(model, features, blocks, 48)
+    generator_optimizer, critic_optimizer = optimizers(TrainConfig(model=model))
+    generator_optimizer.build(generator.trainable_variables)
+    critic_optimizer.build(critic.trainable_variables)
+    if model == "seed":
+        vgg, content = _random_vgg(VGG_LAYER, VGG_SIZE), content_loss("ssim")
+    else:
+        vgg54 = _random_vgg(VGG54_LAYER, 48)
+        vgg, content = None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
+    return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
+                             tf.random.Generator.from_seed(0), content)
+
+
+def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:
+    """(profiler FLOPs, convolution-gradient FLOPs) per batch of each compiled step,
+    traced at a fixed batch so that every shape is known."""
+    lr, hr = tf.TensorSpec([batch, 12, 12, 3]), tf.TensorSpec([batch, 48, 48, 3])
+    traced = {"critic": tf.function(steps._critic_step).get_concrete_function(lr, hr),
+              "generator": tf.function(steps._generator_step).get_concrete_function(
+                  lr, hr, tf.TensorSpec([], tf.bool)),
+              "warmup": tf.function(steps._warmup_step).get_concrete_function(lr, hr)}
+    return {name: (profiled_flops(c), conv_gradient_flops(c)) for name, c in traced.items()}
