@@ -148,6 +148,19 @@ def test_learning_rate_schedule_follows_the_seed():
     assert loop.learning_rate(TrainConfig(n_epoch=10, decay_every=3), 9) == pytest.approx(8e-5 / 8)
 
 
+def test_content_loss_is_mse_for_the_first_four_percent_of_gan_epochs():
+    config = TrainConfig(n_epoch=100, n_epoch_init=3)
+    assert [loop.content_is_mse(config, epoch) for epoch in range(3, 9)] == [True] * 4 + [False] * 2
+    assert loop.content_is_mse(TrainConfig(n_epoch=10000), 399)
+    assert not loop.content_is_mse(TrainConfig(n_epoch=10000), 400)
+
+
+def test_esrgan_is_the_seeds_name_for_train():
+    from srgan.cli import RUNNERS, build_parser
+    assert build_parser().parse_args([]).mode == "train"
+    assert RUNNERS["esrgan"] is RUNNERS["train"]
+
+
 def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir, tmp_path):
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch=1))

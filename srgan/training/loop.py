@@ -80,6 +80,12 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
     return config.lr_init * config.lr_decay ** (gan_epoch // config.decay_period)
 
 
+def content_is_mse(config: TrainConfig, epoch: int) -> bool:
+    """Whether the seed's generator trains on MSE in `epoch` (the first 4% of GAN
+    epochs, ref) rather than on --content_loss."""
+    return epoch - config.n_epoch_init < MSE_FRACTION * config.n_epoch
+
+
 def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
     """(VGG for the seed's perceptual term or None, the generator's content loss).
 
@@ -206,7 +212,7 @@ class _Run:
         rate = learning_rate(config, epoch)
         self.steps.generator_optimizer.learning_rate.assign(rate)
         self.steps.critic_optimizer.learning_rate.assign(rate)
-        use_mse = tf.constant(epoch - config.n_epoch_init < MSE_FRACTION * config.n_epoch)
+        use_mse = tf.constant(content_is_mse(config, epoch))
         done = int(state.batch)
         data = training_dataset(self.photos, config.batch_size, epoch, config.seed,
                                 config.hr_size, skip_batches=done)
