@@ -7,8 +7,9 @@ update, 12 -> 48, batch --batch_size) and the generator alone in inference mode 
 one 12x12 LR image and on a batch. The content term is each model's own with random
 VGG19 weights (same cost as ImageNet's): block4_pool at 56 px for the seed's model,
 VGG54 (block5_conv4) at 48 px for the baselines. Prints images/s, GFLOP per image
-(TensorFlow's profiler plus the convolution gradients it skips), GFLOP/s and ms per
-GFLOP, so the three can be compared per image and per unit of work in one run.
+(of the ops a call runs, convolution gradients included: bench/common.live_flops),
+GFLOP/s and ms per GFLOP, so the three can be compared per image and per unit of
+work in one run.
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import build_train_steps, device_name, matmul_gflops, profiled_flops, step_flops, timed  # noqa: E402
+from common import build_train_steps, device_name, live_flops, matmul_gflops, step_flops, timed  # noqa: E402
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -27,7 +28,7 @@ from srgan.models import MODELS  # noqa: E402
 
 def inference_flops(generator: keras.Model, batch: int) -> int:
     call = tf.function(lambda lr: generator(lr, training=False))
-    return profiled_flops(call.get_concrete_function(tf.TensorSpec([batch, 12, 12, 3])))
+    return live_flops(call.get_concrete_function(tf.TensorSpec([batch, 12, 12, 3])))
 
 
 def main() -> None:
@@ -54,7 +55,7 @@ def main() -> None:
         predict = tf.function(lambda x: generator(x, training=False))
         runs = [("training step", batch,
                  lambda: (steps.critic_step(lr, hr), steps.generator_step(lr, hr, use_mse)),
-                 sum(sum(flops[part]) for part in ("critic", "generator"))),
+                 sum(flops[part][0] for part in ("critic", "generator"))),
                 (f"inference, batch {batch}", batch, lambda: predict(lr), inference_flops(generator, batch)),
                 ("inference, 1 image", 1, lambda: predict(lr[:1]), inference_flops(generator, 1))]
         for what, images, call, flops in runs:

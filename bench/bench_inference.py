@@ -3,9 +3,9 @@
     python bench/bench_inference.py [--repeats 5]
 
 The faithful generator (64 features, 16 blocks) with random weights (speed does not
-depend on the weights). Prints images/s, output megapixels/s, GFLOP per call as
-TensorFlow's profiler counts it, achieved GFLOP/s, and the ratio to a float32
-2048x2048 matmul timed in the same run.
+depend on the weights). Prints images/s, output megapixels/s, GFLOP per call (of the
+ops a call runs; TensorFlow's profiler gives the same for a forward pass), achieved
+GFLOP/s, and the ratio to a float32 2048x2048 matmul timed in the same run.
 """
 
 import argparse
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import device_name, matmul_gflops, profiled_flops, timed  # noqa: E402
+from common import device_name, live_flops, matmul_gflops, timed  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -44,8 +44,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     batch = tf.constant(rng.integers(0, 256, (16, 12, 12, 3), dtype=np.uint8))
     photo = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
-    flops_batch = profiled_flops(forward.get_concrete_function(tf.TensorSpec(batch.shape, tf.uint8)))
-    flops_photo = profiled_flops(forward.get_concrete_function(tf.TensorSpec((1, *photo.shape), tf.uint8)))
+    flops_batch = live_flops(forward.get_concrete_function(tf.TensorSpec(batch.shape, tf.uint8)))
+    flops_photo = live_flops(forward.get_concrete_function(tf.TensorSpec((1, *photo.shape), tf.uint8)))
 
     print(f"{'workload':44} {'rate':>16} {'GFLOP/call':>10} {'GFLOP/s':>8} {'x matmul':>8}")
     seconds = timed(lambda: forward(batch), args.repeats)

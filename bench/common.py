@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tensorflow.python.framework import ops  # noqa: E402
 from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E402
 
 
@@ -58,31 +59,50 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
 def profiled_flops(concrete: tf.types.experimental.ConcreteFunction) -> int:
     """FLOPs of one call as TensorFlow's profiler counts them on the traced graph.
 
-    The profiler counts only ops with registered statistics; for convolutions that is
-    the forward Conv2D alone, so backward passes are added by `conv_gradient_flops`.
+    It counts every op of the graph with registered statistics, whether or not a call
+    runs it, and no convolution gradient: see `live_flops` for what a call does.
     """
     options = option_builder.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return int(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
 
 
-def conv_gradient_flops(concrete: tf.types.experimental.ConcreteFunction) -> int:
-    """FLOPs of the convolution gradients in the graph, which the profiler skips:
-    each costs 2 * (forward output elements) * kh * kw * c_in, as the forward conv."""
+def _conv_gradient_flops(op: tf.Operation) -> int:
+    """2 * (forward output elements) * kh * kw * c_in, what the forward conv costs;
+    TensorFlow registers FLOPs for Conv2D but not for its two gradients."""
+    # The kernel: Conv2DBackpropInput's second input; Conv2DBackpropFilter's output.
+    kernel = op.inputs[1].shape if op.type == "Conv2DBackpropInput" else op.outputs[0].shape
+    out = op.inputs[2].shape
+    if not (out.is_fully_defined() and kernel.is_fully_defined()):
+        return 0
+    return 2 * out.num_elements() * kernel[0] * kernel[1] * kernel[2]
+
+
+def live_flops(concrete: tf.types.experimental.ConcreteFunction) -> int:
+    """FLOPs of the ops a call actually runs: those the outputs and the variable
+    updates depend on, convolution gradients included.
+
+    The profiler counts every op in the traced graph, and a gradient graph holds
+    many that run pruned: Conv2D's registered gradient builds the filter and the
+    input gradient both, where the gradient penalty needs only the input's.
+    """
+    graph = concrete.graph
+    live, stack = set(), [t.op for t in graph.outputs] + list(graph.control_outputs)
+    while stack:
+        op = stack.pop()
+        if op not in live:
+            live.add(op)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
     total = 0
-    for op in concrete.graph.get_operations():
-        if op.type == "Conv2DBackpropInput":
-            grad_out, kernel = op.inputs[2], op.inputs[1]
-        elif op.type == "Conv2DBackpropFilter":
-            grad_out, kernel = op.inputs[2], None
-        else:
+    for op in live:
+        if op.type in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
+            total += _conv_gradient_flops(op)
             continue
-        kernel_shape = (kernel.shape if kernel is not None
-                        else tf.TensorShape(tf.get_static_value(op.inputs[1])))
-        out = grad_out.shape
-        if not (out.is_fully_defined() and kernel_shape.is_fully_defined()):
-            continue
-        total += 2 * out.num_elements() * kernel_shape[0] * kernel_shape[1] * kernel_shape[2]
+        try:
+            total += ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0
+        except ValueError:  # no statistics registered for this op type
+            pass
     return total
 
 
@@ -121,11 +141,11 @@ def build_train_steps(model: str, features: int, blocks: int):
 
 
 def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:
-    """(profiler FLOPs, convolution-gradient FLOPs) per batch of each compiled step,
-    traced at a fixed batch so that every shape is known."""
+    """(live FLOPs, profiler FLOPs) per batch of each compiled step, traced at a fixed
+    batch so that every shape is known."""
     lr, hr = tf.TensorSpec([batch, 12, 12, 3]), tf.TensorSpec([batch, 48, 48, 3])
     traced = {"critic": tf.function(steps._critic_step).get_concrete_function(lr, hr),
               "generator": tf.function(steps._generator_step).get_concrete_function(
                   lr, hr, tf.TensorSpec([], tf.bool)),
               "warmup": tf.function(steps._warmup_step).get_concrete_function(lr, hr)}
-    return {name: (profiled_flops(c), conv_gradient_flops(c)) for name, c in traced.items()}
+    return {name: (live_flops(c), profiled_flops(c)) for name, c in traced.items()}
