@@ -12,13 +12,13 @@ GFLOP/s and ms per GFLOP, so the three can be compared per image and per unit of
 work in one run.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import build_train_steps, device_name, live_flops, matmul_gflops, step_flops, timed  # noqa: E402
+from common import (build_train_steps, device_name, live_flops, matmul_gflops, step_flops,  # noqa: E402
+                    step_parser, timed)
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -32,11 +32,7 @@ def inference_flops(generator: keras.Model, batch: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch_size", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=3, help="timed calls per measurement")
-    parser.add_argument("--features", type=int, default=64)
-    parser.add_argument("--blocks", type=int, default=16)
+    parser = step_parser(__doc__)
     args = parser.parse_args()
     batch = args.batch_size
     print(f"device: {device_name()}; TensorFlow {tf.__version__}; batch {batch}, 12 -> 48, "

@@ -10,13 +10,12 @@ from the first, and the ratio to a float32 2048x2048 matmul timed in the same ru
 and the full step fed by the real tf.data pipeline against constant tensors.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import build_train_steps, device_name, matmul_gflops, step_flops, timed  # noqa: E402
+from common import build_train_steps, device_name, matmul_gflops, step_flops, step_parser, timed  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -26,11 +25,7 @@ from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch_size", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
-    parser.add_argument("--features", type=int, default=64)
-    parser.add_argument("--blocks", type=int, default=16)
+    parser = step_parser(__doc__)
     parser.add_argument("--data_dir", default="/tmp/srgan-bench-data",
                         help="demo photos are written here for the pipeline comparison")
     args = parser.parse_args()

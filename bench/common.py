@@ -4,17 +4,31 @@ Speeds are quoted as ratios to a float32 2048x2048 matmul timed in the same run,
 because bare seconds on a shared machine say little.
 """
 
+import argparse
 import os
 import platform
 import time
 from collections.abc import Callable
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from srgan.cli import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow.python.framework import ops  # noqa: E402
 from tensorflow.python.profiler import model_analyzer, option_builder  # noqa: E402
+
+
+def step_parser(description: str) -> argparse.ArgumentParser:
+    """The flags the training-step benchmarks share: the faithful sizes by default."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=3, help="timed calls per measurement")
+    parser.add_argument("--features", type=int, default=64)
+    parser.add_argument("--blocks", type=int, default=16)
+    return parser
 
 
 def device_name() -> str:
