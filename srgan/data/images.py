@@ -104,6 +104,16 @@ def load_rgba(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return _read(path)
 
 
+def load_photo(path: Path, min_size: int) -> np.ndarray:
+    """load_rgb, for a photo that must be at least `min_size` px on each side; one too
+    small raises ImageError too, its reason saying how small it is."""
+    photo = load_rgb(path)
+    height, width = photo.shape[:2]
+    if height < min_size or width < min_size:
+        raise ImageError(path, f"{width}x{height} px is under {min_size} px")
+    return photo
+
+
 def save_png(path: Path, image: np.ndarray) -> None:
     """Write uint8 HxW, HxWx3 or HxWx4 `image` as a PNG, atomically; makes parent folders."""
     image = np.asarray(image)
@@ -143,13 +153,7 @@ def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str
     )
     for path in progress:
         try:
-            photo = load_rgb(path)
+            photos.append(load_photo(path, min_size))
         except ImageError as exc:
             skipped.append(f"{path.name}: {exc.reason}")
-            continue
-        height, width = photo.shape[:2]
-        if height < min_size or width < min_size:
-            skipped.append(f"{path.name}: {width}x{height} px is under {min_size} px")
-            continue
-        photos.append(photo)
     return photos, skipped

@@ -20,7 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from srgan.data import stl10
-from srgan.data.images import IMAGE_EXTENSIONS, ImageError, list_images, load_rgb, save_png
+from srgan.data.images import IMAGE_EXTENSIONS, ImageError, list_images, load_photo, save_png
 from srgan.errors import UserError
 
 SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
@@ -247,13 +247,9 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
         if patch is None and not writer.needs(f"{name}.png"):
             continue
         try:
-            photo = load_rgb(path)
+            photo = load_photo(path, min_side)
         except ImageError as error:
             skipped.append(f"{relative}: {error.reason}")
-            continue
-        height, width = photo.shape[:2]
-        if min(height, width) < min_side:
-            skipped.append(f"{relative}: {width}x{height} px is under {min_side} px")
             continue
         if patch is None:
             writer.write(f"{name}.png", photo)
