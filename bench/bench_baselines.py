@@ -17,12 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import (build_train_steps, device_name, live_flops, matmul_gflops, step_flops,  # noqa: E402
+from common import (build_train_steps, live_flops, matmul_gflops, step_flops,  # noqa: E402
                     step_parser, timed)
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from srgan.evaluation.testing import device_name  # noqa: E402
 from srgan.models import MODELS  # noqa: E402
 
 

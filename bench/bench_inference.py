@@ -14,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import device_name, live_flops, matmul_gflops, timed  # noqa: E402
+from common import live_flops, matmul_gflops, timed  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from srgan.data.degrade import from_model, to_model  # noqa: E402
+from srgan.evaluation.testing import device_name  # noqa: E402
 from srgan.inference.upscale import DEFAULT_TILE, context_margin, make_predictor, upscale_array  # noqa: E402
 from srgan.models import build_generator  # noqa: E402
 

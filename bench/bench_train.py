@@ -15,13 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import build_train_steps, device_name, matmul_gflops, step_flops, step_parser, timed  # noqa: E402
+from common import build_train_steps, matmul_gflops, step_flops, step_parser, timed  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from srgan.data.demo import build_demo_set  # noqa: E402
 from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
+from srgan.evaluation.testing import device_name  # noqa: E402
 
 
 def main() -> None:

@@ -5,8 +5,6 @@ because bare seconds on a shared machine say little.
 """
 
 import argparse
-import os
-import platform
 import time
 from collections.abc import Callable
 
@@ -29,20 +27,6 @@ def step_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--blocks", type=int, default=16)
     return parser
-
-
-def device_name() -> str:
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-    model = platform.processor() or "CPU"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(line.split(":", 1)[1].strip() for line in cpuinfo
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def timed(call: Callable[[], object], repeats: int, warmup: int = 1) -> float:
