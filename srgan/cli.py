@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from srgan.config import TrainConfig
 from srgan.errors import UserError
@@ -119,10 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def train_fields(args: argparse.Namespace) -> dict:
+    """The TrainConfig fields given on the command line (the rest keep their defaults)."""
+    return {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
+            if getattr(args, name, None) is not None}
+
+
 def train_config(args: argparse.Namespace) -> TrainConfig:
-    fields = {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
-              if getattr(args, name, None) is not None}
-    return TrainConfig(**fields)
+    return TrainConfig(**train_fields(args))
+
+
+def _checkpoint(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """(--checkpoint_dir, --checkpoint or None) as paths."""
+    return Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint)
+
+
+def _trained_generator(args: argparse.Namespace):
+    """load_generator's (generator, settings, checkpoint) for --checkpoint[_dir], after
+    checking that a --model given matches what the checkpoint holds."""
+    from srgan.inference.restore import check_saved_model, load_generator
+    check_saved_model(*_checkpoint(args), args.model)
+    return load_generator(*_checkpoint(args))
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -141,32 +159,24 @@ def run_prepare(args: argparse.Namespace) -> None:
 
 
 def run_testing(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from srgan.evaluation.report import summary_markdown
     from srgan.evaluation.testing import run_testing as measure
     from srgan.inference.restore import check_saved_model
-    check_saved_model(Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint), args.model)
+    check_saved_model(*_checkpoint(args), args.model)
     results_dir = args.results_dir or "samples/testing"
-    summary = measure(Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint),
-                      Path(args.data_dir or TrainConfig().data_dir), Path(results_dir),
-                      args.compare, args.tile)
+    summary = measure(*_checkpoint(args), Path(args.data_dir or TrainConfig().data_dir),
+                      Path(results_dir), args.compare, args.tile)
     print(summary_markdown(summary))
     print(f"wrote metrics.csv, summary.json, summary.md, comparison.png and the SR photos "
           f"into {results_dir}")
 
 
 def run_upscale(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
-    from srgan.inference.restore import check_saved_model, load_generator
     from srgan.inference.upscale import check_tile, context_margin, upscale_files
     if args.input is None:
         raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
     check_tile(args.tile)
-    check_saved_model(Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint), args.model)
-    generator, config, _ = load_generator(Path(args.checkpoint_dir),
-                                          args.checkpoint and Path(args.checkpoint))
+    generator, config, _ = _trained_generator(args)
     output = Path(args.output or "samples/upscaled")
     written = upscale_files(generator, Path(args.input), output, args.tile,
                             context_margin(config.model, config.blocks))
@@ -174,27 +184,18 @@ def run_upscale(args: argparse.Namespace) -> None:
 
 
 def run_export(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from srgan.inference.export import export_generator
-    from srgan.inference.restore import check_saved_model, load_generator
-    check_saved_model(Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint), args.model)
-    generator, _, checkpoint = load_generator(Path(args.checkpoint_dir),
-                                              args.checkpoint and Path(args.checkpoint))
+    generator, _, checkpoint = _trained_generator(args)
     keras_path, saved_path = export_generator(generator, Path(args.output or "export"))
     print(f"exported {checkpoint} as {keras_path} and {saved_path}/")
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from srgan.evaluation.compare import run_compare as compare
     if args.model is not None:
         raise UserError("--mode=compare trains all three models; leave out --model")
-    settings = {name: value for name, value in vars(args).items()
-                if name in TrainConfig.__dataclass_fields__ and value is not None}
     results_dir = Path(args.results_dir or "samples/compare")
-    print(compare(settings, args.minutes, results_dir, args.tile, restart=args.restart,
+    print(compare(train_fields(args), args.minutes, results_dir, args.tile, restart=args.restart,
                   data_dir_given=args.data_dir is not None))
     print(f"wrote compare.md, compare.csv and compare.png into {results_dir}")
 
