@@ -6,10 +6,10 @@ exporting rebuild the same networks without repeating the flags.
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 from srgan.errors import UserError
+from srgan.files import write_text
 
 SETTINGS_FILE = "settings.json"
 # What fixes the shapes of the saved weights: resuming with other values cannot work.
@@ -69,9 +69,7 @@ class TrainConfig:
 def save_settings(config: TrainConfig, folder: Path) -> None:
     """Writes settings.json atomically, so a kill never leaves half a file."""
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{SETTINGS_FILE}.tmp"
-    temporary.write_text(json.dumps(config.to_json(), indent=2) + "\n")
-    os.replace(temporary, folder / SETTINGS_FILE)
+    write_text(folder / SETTINGS_FILE, json.dumps(config.to_json(), indent=2) + "\n")
 
 
 def load_settings(folder: Path) -> dict | None:

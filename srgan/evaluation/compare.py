@@ -11,9 +11,7 @@ and compare.png (HR | SRGAN | W-SRGAN | seed model) are written into the results
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import secrets
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from srgan import files
 from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -42,9 +41,7 @@ def _log(message: str) -> None:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n")
-    os.replace(temporary, path)
+    files.write_text(path, json.dumps(value, indent=2) + "\n")
 
 
 def _load_state(root: Path, budget: dict) -> dict:
@@ -145,14 +142,9 @@ def _rows(summary: dict, state: dict) -> list[dict]:
 def write_table(results_dir: Path, summary: dict, state: dict) -> str:
     """compare.csv and compare.md; returns the markdown."""
     rows = _rows(summary, state)
-    temporary = results_dir / ".compare.csv.tmp"
-    with open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["method", *METRICS, "train_steps", "train_s"])
-        for row in rows:
-            writer.writerow([row["method"], *(f"{row[name]:.6f}" for name in METRICS),
-                             row["train_steps"], row["train_s"]])
-    os.replace(temporary, results_dir / "compare.csv")
+    files.write_csv(results_dir / "compare.csv", ["method", *METRICS, "train_steps", "train_s"],
+                    ([row["method"], *(f"{row[name]:.6f}" for name in METRICS),
+                      row["train_steps"], row["train_s"]] for row in rows))
     renamed = {**summary, "methods": {row["method"]: {name: row[name] for name in METRICS}
                                       for row in rows}}
     budget = state["budget"]
@@ -162,9 +154,7 @@ def write_table(results_dir: Path, summary: dict, state: dict) -> str:
                          for row in rows if row["train_steps"] != "")
     text = ("# SRGAN, W-SRGAN and the seed's model\n\n" + summary_markdown(renamed)
             + f"\nBudget: {limit}, seed {budget['seed']}.\n\nTraining:\n{training}\n")
-    temporary = results_dir / ".compare.md.tmp"
-    temporary.write_text(text)
-    os.replace(temporary, results_dir / "compare.md")
+    files.write_text(results_dir / "compare.md", text)
     return text
 
 

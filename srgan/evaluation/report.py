@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from srgan import files
 from srgan.data.images import save_png
 from srgan.grids import centre_crop, image_grid
 
@@ -35,22 +34,11 @@ class Score:
     time_ms: float
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def write_csv(path: Path, scores: list[Score]) -> None:
     """One row per image and method, columns COLUMNS, metrics to 6 decimals."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(COLUMNS)
-        for score in scores:
-            writer.writerow([score.image, score.method,
-                             *(f"{getattr(score, name):.6f}" for name in METRICS)])
-    os.replace(temporary, path)
+    files.write_csv(path, COLUMNS, ([score.image, score.method,
+                                     *(f"{getattr(score, name):.6f}" for name in METRICS)]
+                                    for score in scores))
 
 
 def method_means(scores: list[Score], methods: list[str]) -> dict[str, dict[str, float]]:
@@ -104,8 +92,8 @@ def summary_markdown(summary: dict) -> str:
 
 def write_summary(folder: Path, summary: dict) -> None:
     """summary.json (the means per method and how they were made) and summary.md."""
-    _atomic_write(folder / "summary.json", json.dumps(_finite_or_none(summary), indent=2) + "\n")
-    _atomic_write(folder / "summary.md", "# Test results\n\n" + summary_markdown(summary))
+    files.write_text(folder / "summary.json", json.dumps(_finite_or_none(summary), indent=2) + "\n")
+    files.write_text(folder / "summary.md", "# Test results\n\n" + summary_markdown(summary))
 
 
 def grid_cell(image: np.ndarray) -> np.ndarray:
