@@ -1,7 +1,9 @@
-"""Shared benchmark helpers: a same-run matmul yardstick, FLOP counting, timing.
+"""Shared benchmark helpers: same-run yardsticks, FLOP counting, timing.
 
-Speeds are quoted as ratios to a float32 2048x2048 matmul timed in the same run,
-because bare seconds on a shared machine say little.
+Speeds are quoted as ratios to yardsticks timed in the same run, because bare seconds
+on a shared machine say little: a 2048x2048 matmul and a 3x3 convolution (256 -> 512
+channels on 16x48x48, the size of the critic's widest layer), each in float32 and in
+bfloat16. A step in one precision is compared with the conv of the same type.
 """
 
 import argparse
@@ -47,11 +49,34 @@ def _sync(result) -> None:
             value.numpy()
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
-    a = tf.random.uniform([size, size])
-    b = tf.random.uniform([size, size])
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5, dtype: tf.DType = tf.float32) -> float:
+    a = tf.cast(tf.random.uniform([size, size]), dtype)
+    b = tf.cast(tf.random.uniform([size, size]), dtype)
     matmul = tf.function(lambda: tf.matmul(a, b))
     return 2 * size**3 / timed(matmul, repeats) / 1e9
+
+
+def conv_gflops(repeats: int = 5, dtype: tf.DType = tf.float32) -> float:
+    """3x3 convolution, 256 -> 512 channels, on 16x48x48: GFLOP/s."""
+    images = tf.cast(tf.random.uniform([16, 48, 48, 256]), dtype)
+    kernel = tf.cast(tf.random.uniform([3, 3, 256, 512]), dtype)
+    conv = tf.function(lambda: tf.nn.conv2d(images, kernel, 1, "SAME"))
+    return 2 * 16 * 48 * 48 * 9 * 256 * 512 / timed(conv, repeats) / 1e9
+
+
+def yardsticks() -> dict[str, float]:
+    """GFLOP/s of the matmul and the conv in each precision, printed as one line each.
+    Keys: 'matmul float32', 'conv float32', 'matmul mixed_bfloat16', 'conv mixed_bfloat16'."""
+    result = {}
+    for policy, dtype in (("float32", tf.float32), ("mixed_bfloat16", tf.bfloat16)):
+        result[f"matmul {policy}"] = matmul_gflops(dtype=dtype)
+        result[f"conv {policy}"] = conv_gflops(dtype=dtype)
+        print(f"yardsticks {dtype.name}: 2048x2048 matmul {result[f'matmul {policy}']:.1f} GFLOP/s, "
+              f"3x3 conv 256->512 on 16x48x48 {result[f'conv {policy}']:.1f} GFLOP/s")
+    return result
 
 
 def profiled_flops(concrete: tf.types.experimental.ConcreteFunction) -> int:
@@ -112,30 +137,34 @@ def _random_vgg(layer: str, size: int):
     return vgg
 
 
-def build_train_steps(model: str, features: int, blocks: int):
-    """`model`'s compiled training steps at 12 -> 48, with its own content term on a
-    VGG19 of random weights (the same cost as ImageNet's): block4_pool at 56 px for the
-    seed's model, VGG54 at 48 px for the baselines."""
+def build_train_steps(model: str, features: int, blocks: int, policy: str = "float32",
+                      jit: bool = False):
+    """`model`'s compiled training steps at 12 -> 48 in `policy`, with its own content
+    term on a VGG19 of random weights (the same cost as ImageNet's): block4_pool at
+    56 px for the seed's model, VGG54 at 48 px for the baselines."""
     import keras
 
     from srgan.config import TrainConfig
     from srgan.losses.content import content_loss
     from srgan.losses.perceptual import VGG54_LAYER, VGG_LAYER, VGG_SIZE, vgg54_loss
     from srgan.models import build_networks
+    from srgan.precision import policy as dtype_policy
     from srgan.training.loop import optimizers, step_class
 
     keras.utils.set_random_seed(0)
-    generator, critic = build_networks(model, features, blocks, 48)
-    generator_optimizer, critic_optimizer = optimizers(TrainConfig(model=model))
+    with dtype_policy(policy):
+        generator, critic = build_networks(model, features, blocks, 48)
+        if model == "seed":
+            vgg, content = _random_vgg(VGG_LAYER, VGG_SIZE), content_loss("ssim")
+        else:
+            vgg54 = _random_vgg(VGG54_LAYER, 48)
+            vgg, content = None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
+    generator_optimizer, critic_optimizer, _ = optimizers(TrainConfig(model=model),
+                                                          loss_scale=policy == "mixed_float16")
     generator_optimizer.build(generator.trainable_variables)
     critic_optimizer.build(critic.trainable_variables)
-    if model == "seed":
-        vgg, content = _random_vgg(VGG_LAYER, VGG_SIZE), content_loss("ssim")
-    else:
-        vgg54 = _random_vgg(VGG54_LAYER, 48)
-        vgg, content = None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
     return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                             tf.random.Generator.from_seed(0), content)
+                             tf.random.Generator.from_seed(0), content, jit=jit)
 
 
 def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:

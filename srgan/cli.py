@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from srgan.config import TrainConfig
+from srgan.config import PRECISIONS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
 from srgan.errors import UserError
 
 MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
@@ -67,6 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="content loss after the first 4%% of epochs (MSE before)")
     train.add_argument("--vgg_weights", default=defaults.vgg_weights,
                        help="VGG19 for the perceptual loss: imagenet, a weights file, or none")
+    train.add_argument("--warmup_optimizer", default=defaults.warmup_optimizer,
+                       choices=WARMUP_OPTIMIZERS,
+                       help="optimizer of the MSE warm-up; same: the GAN phase's (the seed)")
+    train.add_argument("--warmup_lr", type=float, default=None,
+                       help="learning rate of the MSE warm-up (default: --lr_init)")
+    train.add_argument("--warmup_schedule", default=defaults.warmup_schedule,
+                       choices=WARMUP_SCHEDULES,
+                       help="warm-up rate: constant, or cosine from --warmup_lr to 0 over the "
+                            "--n_epoch_init epochs")
+    train.add_argument("--warmup_crop", type=int, default=None, metavar="HR_PX",
+                       help="HR crop size of the warm-up, a multiple of 4 (default: 48, the "
+                            "critic's; the generator takes any size)")
+    train.add_argument("--val_images", type=int, default=defaults.val_images, metavar="N",
+                       help="validate on up to N photos of DATA_DIR/test at every checkpoint; "
+                            "0 = off")
+    train.add_argument("--bn_batches", type=int, default=defaults.bn_batches, metavar="N",
+                       help="before each checkpoint, set the generator's BatchNorm moving "
+                            "statistics to their mean over N training batches; 0 = off")
+    train.add_argument("--init", default=None, choices=("pretrained",),
+                       help="start a new run's generator from the shipped pretrained one "
+                            "(a fine-tune) instead of random weights")
+    train.add_argument("--jit", action="store_true",
+                       help="compile the training steps with XLA (jit_compile=True)")
     train.add_argument("--minutes", type=float, default=None,
                        help="compare: wall-clock training budget per model, instead of "
                             "--n_epoch alone")
@@ -89,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--patch", type=int, default=None,
                       help="photo folders: cut each photo into PATCH x PATCH tiles instead of "
                            "copying it whole")
+    prep.add_argument("--test_patch", type=int, default=None,
+                      help="photo folders: cut the test photos alone into tiles of this size, "
+                           "keeping the training photos whole")
+    prep.add_argument("--min_detail", type=float, default=0.0,
+                      help="photo folders, with --patch or --test_patch: skip tiles whose mean "
+                           "luma difference between neighbouring pixels (across + down) is under "
+                           "this many levels: flat sky or blur, which any upscaler gets right")
     prep.add_argument("--overwrite", action="store_true",
                       help="replace files of the same names already in DATA_DIR/train and test")
 
@@ -111,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="testing and upscale: run photos larger than this in tiles of this "
                           "many LR px, so memory stays bounded; 0 = whole photos")
 
+    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+                        help="training, testing, upscale, compare: float32, or mixed precision "
+                             "with float32 weights; auto: mixed_bfloat16 where the hardware runs "
+                             "it fast (AMX/AVX512-BF16 CPUs, GPUs of compute capability 8.0+), "
+                             "else float32")
+    use.add_argument("--margin", type=int, default=None, metavar="LR_PX",
+                     help="testing and upscale: LR px of context around each tile (default: "
+                          "the seed generator's measured effective margin; the baselines' full "
+                          "receptive field)")
     paths = parser.add_argument_group("folders")
     paths.add_argument("--data_dir", default=None,
                        help=f"data folder with train/ and test/ (default: {defaults.data_dir}, "
@@ -135,12 +174,20 @@ def _checkpoint(args: argparse.Namespace) -> tuple[Path, Path | None]:
     return Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint)
 
 
-def _trained_generator(args: argparse.Namespace):
+def _inference_precision(args: argparse.Namespace) -> str:
+    """The dtype policy --precision stands for here, said in one line."""
+    from srgan.precision import resolve
+    policy, why = resolve(args.precision)
+    print(f"precision {policy} ({why})", file=sys.stderr)
+    return policy
+
+
+def _trained_generator(args: argparse.Namespace, precision: str = "float32"):
     """load_generator's (generator, settings, checkpoint) for --checkpoint[_dir], after
     checking that a --model given matches what the checkpoint holds."""
     from srgan.inference.restore import check_saved_model, load_generator
     check_saved_model(*_checkpoint(args), args.model)
-    return load_generator(*_checkpoint(args))
+    return load_generator(*_checkpoint(args), precision)
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -154,7 +201,8 @@ def run_prepare(args: argparse.Namespace) -> None:
         raise UserError(f"--mode=prepare needs --source: {SOURCE_CHOICES}")
     summary = prepare(args.source, args.data_dir or TrainConfig().data_dir, size=args.size,
                       unlabeled=args.unlabeled, test_fraction=args.test_fraction,
-                      patch=args.patch, overwrite=args.overwrite)
+                      patch=args.patch, test_patch=args.test_patch, min_detail=args.min_detail,
+                      overwrite=args.overwrite)
     print(summary.report())
 
 
@@ -165,26 +213,28 @@ def run_testing(args: argparse.Namespace) -> None:
     check_saved_model(*_checkpoint(args), args.model)
     results_dir = args.results_dir or "samples/testing"
     summary = measure(*_checkpoint(args), Path(args.data_dir or TrainConfig().data_dir),
-                      Path(results_dir), args.compare, args.tile)
+                      Path(results_dir), args.compare, args.tile, _inference_precision(args),
+                      args.margin)
     print(summary_markdown(summary))
     print(f"wrote metrics.csv, summary.json, summary.md, comparison.png and the SR photos "
           f"into {results_dir}")
 
 
 def run_upscale(args: argparse.Namespace) -> None:
-    from srgan.inference.upscale import check_tile, context_margin, upscale_files
+    from srgan.inference.upscale import check_tile, tile_margin, upscale_files
     if args.input is None:
         raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
     check_tile(args.tile)
-    generator, config, _ = _trained_generator(args)
+    generator, config, _ = _trained_generator(args, _inference_precision(args))
     output = Path(args.output or "samples/upscaled")
     written = upscale_files(generator, Path(args.input), output, args.tile,
-                            context_margin(config.model, config.blocks))
+                            tile_margin(config.model, config.blocks, args.margin))
     print(f"wrote {len(written)} photo(s) 4x larger into {output}")
 
 
 def run_export(args: argparse.Namespace) -> None:
     from srgan.inference.export import export_generator
+    # float32 whatever --precision: the SavedModel's uint8 signature runs anywhere.
     generator, _, checkpoint = _trained_generator(args)
     keras_path, saved_path = export_generator(generator, Path(args.output or "export"))
     print(f"exported {checkpoint} as {keras_path} and {saved_path}/")

@@ -17,6 +17,9 @@ ARCHITECTURE = ("model", "features", "blocks", "hr_size")
 MODELS = ("seed", "srgan", "wsrgan")
 # The seed's RMSProp rate; the baselines' Adam rate of the SRGAN paper.
 LEARNING_RATES = {"seed": 8e-5, "srgan": 1e-4, "wsrgan": 1e-4}
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
+WARMUP_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass
@@ -35,12 +38,28 @@ class TrainConfig:
     seed: int | None = None  # None: drawn once, then saved with the run
     content_loss: str = "ssim"
     vgg_weights: str = "imagenet"
+    # Not in the seed: ways to make the MSE warm-up learn faster (README, "Recipe").
+    # The defaults keep the seed's behaviour: the GAN phase's optimizer and rate,
+    # constant, on hr_size crops.
+    warmup_optimizer: str = "same"
+    warmup_lr: float | None = None  # None: lr_init
+    warmup_schedule: str = "constant"
+    warmup_crop: int | None = None  # HR px of warm-up crops; None: hr_size
+    init: str | None = None  # "pretrained": a fresh run starts from the shipped generator
+    precision: str = "auto"
+    jit: bool = False
+    val_images: int = 64
+    bn_batches: int = 32
     data_dir: str = "data2017"
     checkpoint_dir: str = "checkpoint"
 
     def __post_init__(self) -> None:
         if self.lr_init is None:
             self.lr_init = LEARNING_RATES.get(self.model, LEARNING_RATES["seed"])
+        if self.warmup_lr is None:
+            self.warmup_lr = self.lr_init
+        if self.warmup_crop is None:
+            self.warmup_crop = self.hr_size
 
     @property
     def decay_period(self) -> int:
@@ -49,18 +68,34 @@ class TrainConfig:
     def validate(self) -> None:
         if self.model not in MODELS:
             raise UserError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
-        positive = ("features", "batch_size", "n_epoch", "save_every", "hr_size")
+        positive = ("features", "batch_size", "save_every", "hr_size")
         for name in positive:
             if getattr(self, name) < 1:
                 raise UserError(f"--{name} must be at least 1, got {getattr(self, name)}")
-        if self.blocks < 0 or self.n_epoch_init < 0:
-            raise UserError("--blocks and --n_epoch_init must not be negative")
+        if self.blocks < 0 or self.n_epoch_init < 0 or self.n_epoch < 0:
+            raise UserError("--blocks, --n_epoch and --n_epoch_init must not be negative")
+        if self.n_epoch + self.n_epoch_init < 1:
+            raise UserError("nothing to train: give --n_epoch or --n_epoch_init of at least 1")
         if self.decay_every is not None and self.decay_every < 1:
             raise UserError(f"--decay_every must be at least 1, got {self.decay_every}")
         if self.hr_size % 4:
             raise UserError(f"the HR size must be a multiple of 4, got {self.hr_size}")
         if not (self.lr_init > 0 and 0 < self.lr_decay <= 1):
             raise UserError("--lr_init must be positive and --lr_decay in (0, 1]")
+        if not self.warmup_lr > 0:
+            raise UserError(f"--warmup_lr must be positive, got {self.warmup_lr}")
+        if self.warmup_crop < 4 or self.warmup_crop % 4:
+            raise UserError(f"--warmup_crop must be a positive multiple of 4, got {self.warmup_crop}")
+        choices = {"precision": PRECISIONS, "warmup_optimizer": WARMUP_OPTIMIZERS,
+                   "warmup_schedule": WARMUP_SCHEDULES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise UserError(f"--{name} must be one of {', '.join(allowed)}, "
+                                f"got {getattr(self, name)!r}")
+        if self.init not in (None, "pretrained"):
+            raise UserError(f"--init must be pretrained, got {self.init!r}")
+        if self.val_images < 0 or self.bn_batches < 0:
+            raise UserError("--val_images and --bn_batches must not be negative")
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

@@ -126,3 +126,15 @@ def test_offline_imagenet_download_is_a_clear_error(monkeypatch):
     with pytest.raises(UserError) as error:
         perceptual.build_vgg_features("imagenet")
     assert "--vgg_weights none" in str(error.value)
+
+
+def test_gray_ssim_equals_tensorflows():
+    from srgan.losses.content import gray_ssim
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.uniform(-1, 1, [3, 48, 48, 1]).cumsum(axis=2) / 8, tf.float32)
+    y = tf.clip_by_value(x + tf.constant(rng.normal(0, 0.1, [3, 48, 48, 1]), tf.float32), -1, 1)
+    np.testing.assert_allclose(gray_ssim(x, y).numpy(), tf.image.ssim(x, y, max_val=2.0).numpy(),
+                               rtol=1e-4, atol=1e-5)
+    compiled = tf.function(gray_ssim, jit_compile=True,
+                           input_signature=[tf.TensorSpec([None, None, None, 1])] * 2)
+    np.testing.assert_allclose(compiled(x, y).numpy(), gray_ssim(x, y).numpy(), atol=1e-5)

@@ -82,14 +82,16 @@ def test_load_generator_takes_a_checkpoint_path_or_folder(run, given):
     assert path == str(folder / "ckpt-0")
 
 
-def test_no_checkpoint_says_how_to_train_one(tmp_path, capsys):
-    with pytest.raises(UserError, match="no checkpoint in .*train one first with `python main.py`"):
-        load_generator(tmp_path / "checkpoint")
+def test_a_named_folder_without_checkpoint_says_how_to_train_one(tmp_path, capsys):
+    # Without --checkpoint an empty folder means the shipped generator (test_pretrained.py);
+    # a folder named with --checkpoint must hold a run.
+    (tmp_path / "checkpoint").mkdir()
+    with pytest.raises(UserError, match="no checkpoint in .*give a folder that training wrote"):
+        load_generator(tmp_path, tmp_path / "checkpoint")
     results = tmp_path / "results"
-    # An empty data folder too, as on a fresh clone: the missing checkpoint is named first.
-    assert main(["--mode=testing", f"--checkpoint_dir={tmp_path / 'checkpoint'}",
+    assert main(["--mode=testing", f"--checkpoint={tmp_path / 'checkpoint'}",
                  f"--data_dir={tmp_path / 'data2017'}", f"--results_dir={results}"]) == 1
-    assert "train one first" in capsys.readouterr().err
+    assert "no checkpoint in" in capsys.readouterr().err
     assert not results.exists()
     with pytest.raises(UserError, match="no checkpoint at"):
         load_generator(tmp_path, tmp_path / "ckpt-7")

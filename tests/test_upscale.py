@@ -130,7 +130,10 @@ def test_cli_upscale(tmp_path, capsys):
     write_run(run)
     Image.fromarray(photo(10, 14)).save(tmp_path / "photo.jpg")
     assert main(["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.jpg'}",
-                 f"--output={tmp_path / 'out'}", "--tile=6"]) == 0
+                 f"--output={tmp_path / 'out'}", "--tile=16"]) == 0
     assert Image.open(tmp_path / "out" / "photo.png").size == (56, 40)
     assert main(["--mode=upscale", f"--checkpoint_dir={run}"]) == 1
     assert "--input" in capsys.readouterr().err
+    assert main(["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.jpg'}",
+                 "--tile=8"]) == 1
+    assert "--tile must be 0 (whole photos) or at least 16" in capsys.readouterr().err

@@ -87,6 +87,13 @@ def load_photo_set(folder: Path, hr_size: int = 48) -> tuple[PhotoSet, list[str]
     return PhotoSet.from_arrays(photos), skipped
 
 
+def crop_areas(photos: PhotoSet, crop: int) -> np.ndarray:
+    """How many `crop` x `crop` areas each photo holds side by side (at least 1): the
+    random crops it gives per epoch, so an epoch covers a folder of big photos about
+    once instead of taking one crop of each."""
+    return np.maximum(1, (photos.heights // crop) * (photos.widths // crop))
+
+
 def steps_per_epoch(num_photos: int, batch_size: int) -> int:
     """Batches per epoch; the last, partial batch counts."""
     if batch_size < 1:
@@ -122,11 +129,11 @@ def training_dataset(
 ) -> tf.data.Dataset:
     """One epoch of `(lr, hr)` float32 batches in [-1, 1]; the last batch may be partial.
 
-    lr is [B, hr_size/scale, hr_size/scale, 3], hr is [B, hr_size, hr_size, 3].
+    lr is [B, hr_size/scale, hr_size/scale, 3], hr is [B, hr_size, hr_size, 3]. Each
+    photo gives `crop_areas` random crops, in an order shuffled over all of them.
     `skip_batches=k` yields exactly batches k, k+1, ... of the same epoch.
     """
-    count = len(photos)
-    if count == 0:
+    if len(photos) == 0:
         raise ValueError("training_dataset: the photo set is empty")
     if batch_size < 1 or skip_batches < 0:
         raise ValueError(f"training_dataset: batch_size {batch_size}, skip_batches {skip_batches}")
@@ -137,6 +144,8 @@ def training_dataset(
         raise ValueError(f"training_dataset: a photo has a side of {smallest} px, under hr_size {hr_size}")
 
     tensors = photos.tensors()
+    photo_of_item = tf.constant(np.repeat(np.arange(len(photos)), crop_areas(photos, hr_size)))
+    count = int(photo_of_item.shape[0])
     epoch_seed = tf.constant([seed, epoch], dtype=tf.int64)
     # float64 draws make ties (and so a bias towards low indices) practically impossible.
     order = tf.argsort(
@@ -149,7 +158,7 @@ def training_dataset(
 
     def crop_at(position: tf.Tensor) -> tf.Tensor:
         item_seed = tf.stack([crop_key, position])
-        return _random_crop(tensors, order[position], item_seed, hr_size)
+        return _random_crop(tensors, photo_of_item[order[position]], item_seed, hr_size)
 
     def degrade(hr: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return to_model(downsample(hr, scale)), to_model(hr)

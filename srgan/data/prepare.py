@@ -22,6 +22,7 @@ from tqdm import tqdm
 from srgan.data import stl10
 from srgan.data.images import IMAGE_EXTENSIONS, ImageError, list_images, load_photo, save_png
 from srgan.errors import UserError
+from srgan.metrics.color import rgb_to_y
 
 SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
                   "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, "
@@ -137,6 +138,17 @@ def photo_names(relative_paths: list[str]) -> dict[str, str]:
     }
 
 
+def detail(image: np.ndarray) -> float:
+    """Mean absolute difference of neighbouring pixels' luma (BT.601), across and down,
+    summed: 0 for a flat tile, about 2 for a sky's gradient, 6 and more for texture.
+
+    Flat tiles score near-perfectly for any upscaler, bicubic included (identical
+    images have infinite PSNR), and so say nothing of how detail is restored.
+    """
+    luma = rgb_to_y(image)
+    return float(np.mean(np.abs(np.diff(luma, axis=0))) + np.mean(np.abs(np.diff(luma, axis=1))))
+
+
 def tiles(photo: np.ndarray, side: int) -> Iterator[tuple[int, int, np.ndarray]]:
     """(row, column, tile) for the side x side tiles of a grid centred in the photo."""
     height, width = photo.shape[:2]
@@ -149,17 +161,24 @@ def tiles(photo: np.ndarray, side: int) -> Iterator[tuple[int, int, np.ndarray]]
 
 
 def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 0,
-            test_fraction: float = 0.1, patch: int | None = None,
-            overwrite: bool = False) -> PrepareSummary:
+            test_fraction: float = 0.1, patch: int | None = None, test_patch: int | None = None,
+            min_detail: float = 0.0, overwrite: bool = False) -> PrepareSummary:
     """Fill `data_dir`/train and `data_dir`/test from `source` (see SOURCE_CHOICES).
 
     STL10: train -> train/, test -> test/, downsized to size x size (96: untouched), and
     the first `unlabeled` unlabeled photos -> train/. A photo folder (searched
     recursively): each photo goes whole to train/ or test/ (`test_fraction` of them, by
-    the hash of its path), or cut into `patch` x `patch` tiles; photos under `size` px
-    (or `patch` px) are skipped.
+    the hash of its path), or cut into `patch` x `patch` tiles (`test_patch` for the test
+    photos, which may then be tiles while the training photos stay whole); photos under
+    `size` px (or their tile size) are skipped, and so are tiles of less `detail` than
+    `min_detail`.
     """
     _check_options(size, unlabeled, test_fraction, patch)
+    _check_options(size, unlabeled, test_fraction, test_patch)
+    if min_detail < 0 or (min_detail and patch is None and test_patch is None):
+        raise UserError("--min_detail applies to tiles (--patch or --test_patch) and must not "
+                        f"be negative, got {min_detail}")
+    patches = {"train": patch, "test": patch if test_patch is None else test_patch}
     data_dir = Path(data_dir)
     path = None if source == "stl10" else Path(source).expanduser()
     if path is not None and not path.exists():
@@ -167,12 +186,13 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
     if path is not None and path.is_dir() and stl10.find_stl10_folder(path) is None:
         if unlabeled:
             raise UserError("--unlabeled applies to STL10 only; leave it out for a photo folder")
-        return _prepare_photos(path, data_dir, size, test_fraction, patch, overwrite)
+        return _prepare_photos(path, data_dir, size, test_fraction, patches, min_detail, overwrite)
     # STL10 from here on: the options are checked before a download or an extraction.
     if size > stl10.SIDE:
         raise UserError(f"--size {size} is larger than STL10's {stl10.SIDE} px photos")
-    if patch is not None:
-        raise UserError("--patch applies to photo folders only; STL10 photos are written whole")
+    if patch is not None or test_patch is not None:
+        raise UserError("--patch and --test_patch apply to photo folders only; STL10 photos are "
+                        "written whole")
     if path is None:
         folder, label = stl10.fetch_stl10(data_dir / DOWNLOADS), "STL10"
     elif path.is_file():
@@ -225,7 +245,8 @@ def _prepare_stl10(folder: Path, data_dir: Path, label: str, size: int, unlabele
 
 
 def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: float,
-                    patch: int | None, overwrite: bool) -> PrepareSummary:
+                    patches: dict[str, int | None], min_detail: float,
+                    overwrite: bool) -> PrepareSummary:
     outputs = [(data_dir / name).resolve() for name in (*SPLITS, DOWNLOADS)]
     if any(folder.resolve().is_relative_to(output) for output in outputs):
         raise UserError(f"--source {folder} is inside {data_dir}'s output folders: give the "
@@ -238,11 +259,13 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
                         f"an stl10_binary folder. Give {SOURCE_CHOICES}.")
     relative_paths = [path.relative_to(folder).as_posix() for path in paths]
     names = photo_names(relative_paths)
-    min_side = max(size, patch or 0)
-    writers = {split: _SplitWriter(data_dir / split, overwrite, side=patch) for split in SPLITS}
+    writers = {split: _SplitWriter(data_dir / split, overwrite, side=patches[split])
+               for split in SPLITS}
     skipped = []
     for path, relative in tqdm(list(zip(paths, relative_paths)), desc="photos", unit="photo"):
-        writer = writers[split_for(relative, test_fraction)]
+        split = split_for(relative, test_fraction)
+        writer, patch = writers[split], patches[split]
+        min_side = max(size, patch or 0)
         name = names[relative]
         if patch is None and not writer.needs(f"{name}.png"):
             continue
@@ -255,6 +278,8 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
             writer.write(f"{name}.png", photo)
             continue
         for r, c, tile in tiles(photo, patch):
+            if detail(tile) < min_detail:
+                continue
             tile_name = f"{name}_r{r:02d}_c{c:02d}.png"
             if writer.needs(tile_name):
                 writer.write(tile_name, tile)

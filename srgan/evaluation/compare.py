@@ -26,6 +26,7 @@ from srgan.errors import UserError
 from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
 from srgan.evaluation.testing import BICUBIC, GRID_IMAGES, MODEL, hr_and_lr, run_testing, test_pairs
 from srgan.inference.upscale import output_names
+from srgan.precision import resolve
 from srgan.training.checkpointing import move_aside
 from srgan.training.loop import train
 
@@ -180,8 +181,9 @@ def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: 
     root, state = train_all(settings, minutes, restart, data_dir_given)
     data_dir = Path(settings.get("data_dir", TrainConfig().data_dir))
     results_dir = Path(results_dir)
+    policy, _ = resolve(settings.get("precision", TrainConfig().precision))
     summary = run_testing(root / "seed", None, data_dir, results_dir,
-                          [f"srgan={root / 'srgan'}", f"wsrgan={root / 'wsrgan'}"], tile)
+                          [f"srgan={root / 'srgan'}", f"wsrgan={root / 'wsrgan'}"], tile, policy)
     text = write_table(results_dir, summary, state)
     write_compare_grid(results_dir, data_dir)
     return text

@@ -29,7 +29,7 @@ from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, 
                                      write_summary)
 from srgan.inference.restore import load_generator
 from srgan.inference.upscale import (
-    DEFAULT_TILE, Predictor, check_tile, context_margin, make_predictor, output_names, tile_count,
+    DEFAULT_TILE, Predictor, check_tile, make_predictor, output_names, tile_count, tile_margin,
     upscale_array)
 from srgan.metrics import gmsd, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
@@ -68,9 +68,11 @@ def parse_compare(specs: list[str]) -> list[tuple[str, Path]]:
     return pairs
 
 
-def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None) -> Method:
-    generator, config, path = load_generator(checkpoint_dir, checkpoint)
-    return Method(name, make_predictor(generator), context_margin(config.model, config.blocks), path)
+def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None, precision: str,
+            margin: int | None) -> Method:
+    generator, config, path = load_generator(checkpoint_dir, checkpoint, precision)
+    return Method(name, make_predictor(generator), tile_margin(config.model, config.blocks, margin),
+                  path)
 
 
 def test_pairs(data_dir: Path) -> list[tuple[Path, Path | None]]:
@@ -145,7 +147,8 @@ def _timed(function, *args) -> tuple[np.ndarray, float]:
 
 
 def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, results_dir: Path,
-                compare: list[str] | None = None, tile: int = DEFAULT_TILE) -> dict:
+                compare: list[str] | None = None, tile: int = DEFAULT_TILE,
+                precision: str = "float32", margin: int | None = None) -> dict:
     """Scores bicubic, the model and each --compare checkpoint on DATA_DIR/test.
 
     Writes metrics.csv, summary.json, summary.md, comparison.png and each method's
@@ -155,8 +158,8 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     check_tile(tile)
     others = parse_compare(compare or [])
     # The checkpoints first: on a fresh clone "train one first" is the message that helps.
-    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint)]
-    methods += [_method(name, path.parent, path) for name, path in others]
+    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin)]
+    methods += [_method(name, path.parent, path, precision, margin) for name, path in others]
     pairs = test_pairs(Path(data_dir))
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -216,6 +219,7 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
         "timing": ("mean per image of the generator call (output copied back, first call excluded)"
                    + (f"; photos over {tile} LR px run in tiles" if tiled else "")),
         "device": device_name(),
+        "precision": precision,
         "ms_ssim_scales": sorted(scales),
         "methods": method_means(scores, [BICUBIC] + [m.name for m in methods]),
         "checkpoints": {method.name: method.checkpoint for method in methods},

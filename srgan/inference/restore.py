@@ -8,13 +8,16 @@ weights are read from the checkpoint (the critic and optimizers are ignored).
 import gc
 import logging
 import re
+import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from srgan import precision as precisions
 from srgan.config import SETTINGS_FILE, TrainConfig, load_settings
 from srgan.errors import UserError
+from srgan.inference import pretrained
 from srgan.models import build_generator_for, check_model
 
 # The shard suffixes of a checkpoint's files; a user may name one of them.
@@ -88,7 +91,8 @@ def _restore(generator: keras.Model, prefix: str) -> str | None:
     return None
 
 
-def _restored_generator(config: TrainConfig, prefix: str) -> tuple[keras.Model | None, str | None]:
+def _restored_generator(config: TrainConfig, prefix: str,
+                        precision: str) -> tuple[keras.Model | None, str | None]:
     """The generator `config` describes with the weights of `prefix`; or None and why not.
 
     A restore that fails midway cannot be told to expect a partial match, so when its
@@ -100,7 +104,8 @@ def _restored_generator(config: TrainConfig, prefix: str) -> tuple[keras.Model |
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        generator = build_generator_for(config.model, config.features, config.blocks)
+        with precisions.policy(precision):
+            generator = build_generator_for(config.model, config.features, config.blocks)
         failure = _restore(generator, prefix)
         if failure is None:
             return generator, None
@@ -111,21 +116,36 @@ def _restored_generator(config: TrainConfig, prefix: str) -> tuple[keras.Model |
         logger.setLevel(level)
 
 
-def load_generator(checkpoint_dir: Path,
-                   checkpoint: Path | None = None) -> tuple[keras.Model, TrainConfig, str]:
-    """The generator of the latest checkpoint in `checkpoint_dir`, or of `checkpoint`.
+def uses_pretrained(checkpoint_dir: Path, checkpoint: Path | None) -> bool:
+    """Whether the shipped generator is meant: `--checkpoint pretrained`, or no
+    --checkpoint and no trained run in `checkpoint_dir` (a trained run always wins)."""
+    if checkpoint is not None:
+        return str(checkpoint) == pretrained.NAME
+    return not (Path(checkpoint_dir).is_dir() and _latest(Path(checkpoint_dir)))
+
+
+def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
+                   precision: str = "float32") -> tuple[keras.Model, TrainConfig, str]:
+    """The generator of the latest checkpoint in `checkpoint_dir`, or of `checkpoint`,
+    or the shipped one (`uses_pretrained`), built in `precision` (a dtype policy).
 
     Returns the generator, the run's settings and the checkpoint path loaded. Raises
-    UserError when there is no checkpoint, when it is damaged, or when it holds a
-    generator of another architecture than its settings.json describes.
+    UserError when the checkpoint is damaged, or when it holds a generator of another
+    architecture than its settings.json describes.
     """
+    if uses_pretrained(Path(checkpoint_dir), checkpoint):
+        if checkpoint is None:
+            print(f"no trained run in {checkpoint_dir}: using the shipped pretrained generator "
+                  f"({pretrained.WEIGHTS.name}; train your own with `python main.py`)",
+                  file=sys.stderr)
+        return pretrained.load_pretrained(precision)
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     folder = Path(prefix).parent
     config = saved_config(folder)
     if config.features < 1 or config.blocks < 0:
         raise UserError(f"{folder / SETTINGS_FILE} describes no valid generator "
                         f"(features {config.features}, blocks {config.blocks})")
-    generator, failure = _restored_generator(config, prefix)
+    generator, failure = _restored_generator(config, prefix, precision)
     if failure is not None:
         raise UserError(f"checkpoint {prefix} cannot be loaded as the generator described by "
                         f"{folder / SETTINGS_FILE} (model {config.model}, features "
@@ -138,6 +158,12 @@ def load_generator(checkpoint_dir: Path,
 def check_saved_model(checkpoint_dir: Path, checkpoint: Path | None, model: str | None) -> None:
     """Raises UserError where `--model` was given and the checkpoint holds another model."""
     if model is None:
+        return
+    if uses_pretrained(Path(checkpoint_dir), checkpoint):
+        saved = pretrained.pretrained_config().model
+        if saved != model:
+            raise UserError(f"--model {model}, but the shipped pretrained generator is a {saved} "
+                            f"generator. Train a {model} run first, or leave --model out.")
         return
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     saved = saved_config(Path(prefix).parent).model

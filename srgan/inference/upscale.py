@@ -3,8 +3,9 @@
 Tiles are cut in LR space. Each tile is run with `margin` LR pixels of real image
 content around it, and only the centre 4x region of its output is kept. Tiles never
 pad the image border: a tile at the border sees the model's own zero 'same' padding
-there, exactly as the whole image does, so with enough margin the tiled result equals
-the untiled one (see `context_margin`).
+there, exactly as the whole image does, so with the full receptive field as margin the
+tiled result equals the untiled one (see `context_margin`). A trained generator's output
+depends on far less context than that: `tile_margin` uses the measured effective margin.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from srgan.models.srresnet import srresnet_context_margin
 
 SCALE = 4
 DEFAULT_TILE = 128
+# LR px of context past which the shipped seed generator's tiled output stops changing by
+# more than 1 level on real photos (bench/measure_margin.py); its receptive field is 70.
+SEED_EFFECTIVE_MARGIN = 16
+# Smaller tiles spend most of their work on the margins around them.
+MIN_TILE = 16
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -45,6 +51,18 @@ def context_margin(model: str, blocks: int) -> int:
     if model == "seed":
         return 4 * blocks + 6
     return srresnet_context_margin(blocks)
+
+
+def tile_margin(model: str, blocks: int, margin: int | None = None) -> int:
+    """The context each tile gets: `margin` if given (--margin); else, for the seed's
+    generator, the measured effective margin (a quarter of the full receptive field's
+    work per tile), and for the baselines their full receptive field."""
+    if margin is not None:
+        if margin < 0:
+            raise UserError(f"--margin must not be negative, got {margin}")
+        return margin
+    full = context_margin(model, blocks)
+    return min(SEED_EFFECTIVE_MARGIN, full) if model == "seed" else full
 
 
 def make_predictor(generator: keras.Model) -> Predictor:
@@ -71,8 +89,8 @@ def _spans(size: int, tile: int) -> list[tuple[int, int]]:
 
 
 def check_tile(tile: int) -> None:
-    if tile < 0:
-        raise UserError(f"--tile must be 0 (whole photos) or a positive size in LR px, got {tile}")
+    if tile < 0 or 0 < tile < MIN_TILE:
+        raise UserError(f"--tile must be 0 (whole photos) or at least {MIN_TILE} LR px, got {tile}")
 
 
 def tile_count(height: int, width: int, tile: int) -> int:
@@ -146,7 +164,6 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
     RGBA. Photos that cannot be read are reported and the rest still run; then a
     UserError names them. Returns the files written.
     """
-    check_tile(tile)
     paths = _inputs(Path(source))
     names = output_names(paths)
     targets = {path: Path(output) / names[path] for path in paths}

@@ -18,10 +18,38 @@ def mse_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(hr - sr))
 
 
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> tf.Tensor:
+    coords = tf.range(size, dtype=tf.float32) - (size - 1) / 2
+    g = tf.exp(-tf.square(coords) / (2 * sigma**2))
+    g = g / tf.reduce_sum(g)
+    return tf.reshape(tf.tensordot(g, g, axes=0), [size, size, 1, 1])
+
+
+def gray_ssim(x: tf.Tensor, y: tf.Tensor, max_val: float = 2.0) -> tf.Tensor:
+    """Per-image SSIM of [B, H, W, 1] images: Wang et al.'s 11x11 Gaussian window (sigma
+    1.5), K1 0.01, K2 0.03, valid positions only, as tf.image.ssim computes it.
+
+    Written out with a constant window so that it compiles under XLA (--jit), which
+    tf.image.ssim does not: it sizes its window from the run-time channel count.
+    """
+    window = _gaussian_window()
+    c1, c2 = (0.01 * max_val) ** 2, (0.03 * max_val) ** 2
+
+    def blur(image: tf.Tensor) -> tf.Tensor:
+        return tf.nn.conv2d(image, window, strides=1, padding="VALID")
+
+    mean_x, mean_y = blur(x), blur(y)
+    var_x = blur(x * x) - mean_x * mean_x
+    var_y = blur(y * y) - mean_y * mean_y
+    cov = blur(x * y) - mean_x * mean_y
+    luminance = (2 * mean_x * mean_y + c1) / (mean_x * mean_x + mean_y * mean_y + c1)
+    structure = (2 * cov + c2) / (var_x + var_y + c2)
+    return tf.reduce_mean(luminance * structure, axis=[1, 2, 3])
+
+
 def ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     """0.1 * (1 - SSIM) on the gray images (ref)."""
-    ssim = tf.image.ssim(tf.image.rgb_to_grayscale(hr), tf.image.rgb_to_grayscale(sr),
-                         max_val=2.0)
+    ssim = gray_ssim(tf.image.rgb_to_grayscale(hr), tf.image.rgb_to_grayscale(sr))
     return SSIM_WEIGHT * (1.0 - tf.reduce_mean(ssim))
 
 

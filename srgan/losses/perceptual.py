@@ -54,8 +54,9 @@ def vgg_input(images: tf.Tensor, size: int = VGG_SIZE) -> tf.Tensor:
 def perceptual_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor,
                     weight: float = VGG_WEIGHT) -> tf.Tensor:
     size = vgg.input_shape[1]
-    real = vgg(vgg_input(hr, size), training=False)
-    fake = vgg(vgg_input(sr, size), training=False)
+    # Under a mixed policy VGG computes in 16 bits; the difference is taken in float32.
+    real = tf.cast(vgg(vgg_input(hr, size), training=False), tf.float32)
+    fake = tf.cast(vgg(vgg_input(sr, size), training=False), tf.float32)
     return weight * tf.reduce_mean(tf.square(real - fake))
 
 
@@ -73,6 +74,6 @@ def vgg54_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     its 96 px crops; vgg_input's resize is then the identity.
     """
     size = vgg.input_shape[1]
-    real = vgg(vgg_input(hr, size), training=False) * VGG54_SCALE
-    fake = vgg(vgg_input(sr, size), training=False) * VGG54_SCALE
+    real = tf.cast(vgg(vgg_input(hr, size), training=False), tf.float32) * VGG54_SCALE
+    fake = tf.cast(vgg(vgg_input(sr, size), training=False), tf.float32) * VGG54_SCALE
     return tf.reduce_mean(tf.square(real - fake))

@@ -32,5 +32,6 @@ def build_critic(hr_size: int = 48) -> keras.Model:
     x = layers.Add(name="skip")([h, x])
     x = layers.LeakyReLU(0.2, name="skip_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
-    score = layers.Dense(1, name="score")(x)
+    # float32 under any mixed policy, so the Wasserstein estimate and the penalty are.
+    score = layers.Dense(1, name="score", dtype="float32")(x)
     return keras.Model(hr, score, name="critic")

@@ -70,5 +70,6 @@ def build_generator(features: int = 64, blocks: int = 16) -> keras.Model:
     x = _conv(3, 3, "refine1", use_bias=False)(r)
     x = _conv(3, 3, "refine2", use_bias=False)(x)
     x = layers.Add(name="refine_skip")([r, x])
-    sr = layers.Activation("tanh", name="sr")(x)
+    # float32 under any mixed policy: losses, metrics and PNGs see full-precision output.
+    sr = layers.Activation("tanh", name="sr", dtype="float32")(x)
     return keras.Model(lr, sr, name="generator")

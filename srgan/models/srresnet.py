@@ -80,7 +80,8 @@ def build_srresnet_generator(features: int = 64, blocks: int = 16) -> keras.Mode
         x = layers.Conv2D(4 * features, 3, padding="same", name=f"up{stage}_conv")(x)
         x = DepthToSpace(2, name=f"up{stage}_shuffle")(x)
         x = _prelu(f"up{stage}_prelu")(x)
-    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="conv_out")(x)
+    # float32 under any mixed policy: losses and images see full-precision output.
+    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="conv_out", dtype="float32")(x)
     return keras.Model(lr, sr, name="srresnet")
 
 
@@ -112,9 +113,9 @@ def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True,
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(1024, name="dense1024")(x)
     x = layers.LeakyReLU(0.2, name="dense1024_lrelu")(x)
-    score = layers.Dense(1, name="score")(x)
+    score = layers.Dense(1, name="score", dtype="float32")(x)
     if sigmoid:
-        score = layers.Activation("sigmoid", name=SIGMOID_LAYER)(score)
+        score = layers.Activation("sigmoid", name=SIGMOID_LAYER, dtype="float32")(score)
     name = "srgan_discriminator" if sigmoid else "wsrgan_critic"
     return keras.Model(image, score, name=name)
 

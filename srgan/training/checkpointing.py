@@ -1,8 +1,11 @@
 """A run's state on disk: one tf.train.Checkpoint, a lock, and moving a run aside.
 
-The checkpoint holds the generator, the critic, both optimizers (with their
+The checkpoint holds the generator, the critic, the optimizers (with their
 learning rates), the epoch, the batch within it, the global step and the random
-generator, so that a resumed run continues exactly where it stopped.
+generator, so that a resumed run continues exactly where it stopped. Under
+mixed_float16 the optimizers' dynamic loss scales are saved too, under keys of their
+own, so a run can change its precision on resume: the scales start afresh where the
+checkpoint has none.
 """
 
 import datetime
@@ -18,6 +21,15 @@ from srgan.errors import UserError
 
 LOCK_FILE = ".lock"
 KEEP = 3
+BEST = "best"
+
+
+def _split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, dict]:
+    """(the optimizer whose slots are checkpointed, its loss-scale variables if any)."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.inner_optimizer, {"scale": optimizer.dynamic_scale,
+                                           "counter": optimizer.step_counter}
+    return optimizer, {}
 
 
 class RunState:
@@ -25,18 +37,29 @@ class RunState:
 
     def __init__(self, folder: Path, generator: keras.Model, critic: keras.Model,
                  generator_optimizer: keras.optimizers.Optimizer,
-                 critic_optimizer: keras.optimizers.Optimizer, rng: tf.random.Generator):
+                 critic_optimizer: keras.optimizers.Optimizer, rng: tf.random.Generator,
+                 warmup_optimizer: keras.optimizers.Optimizer | None = None):
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch")
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        # Optimizer slots are created lazily; build them now so a restore fills them.
-        generator_optimizer.build(generator.trainable_variables)
-        critic_optimizer.build(critic.trainable_variables)
-        self.checkpoint = tf.train.Checkpoint(
-            generator=generator, critic=critic, generator_optimizer=generator_optimizer,
-            critic_optimizer=critic_optimizer, rng=rng,
-            epoch=self.epoch, batch=self.batch, step=self.step)
+        optimizers = {"generator_optimizer": (generator_optimizer, generator),
+                      "critic_optimizer": (critic_optimizer, critic)}
+        if warmup_optimizer is not None and warmup_optimizer is not generator_optimizer:
+            optimizers["warmup_optimizer"] = (warmup_optimizer, generator)
+        core = dict(generator=generator, critic=critic, rng=rng,
+                    epoch=self.epoch, batch=self.batch, step=self.step)
+        scales = {}
+        for key, (optimizer, network) in optimizers.items():
+            # Optimizer slots are created lazily; build them now so a restore fills them.
+            optimizer.build(network.trainable_variables)
+            core[key], scale = _split_loss_scale(optimizer)
+            if scale:
+                scales[f"{key}_loss_scale"] = tf.train.Checkpoint(**scale)
+        self._core = tf.train.Checkpoint(**core)
+        self._scales = tf.train.Checkpoint(**scales)
+        self.checkpoint = tf.train.Checkpoint(**core, **scales)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=KEEP)
+        self.best = tf.train.CheckpointManager(self.checkpoint, str(folder / BEST), max_to_keep=1)
 
     def restore(self) -> str | None:
         """Loads the latest checkpoint; returns its path, or None on a fresh run."""
@@ -44,7 +67,9 @@ class RunState:
         if path is None:
             return None
         try:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
+            self._core.restore(path).assert_existing_objects_matched()
+            # Absent from runs saved in another precision; the scales then start afresh.
+            self._scales.restore(path).expect_partial()
         except (tf.errors.OpError, AssertionError, ValueError) as error:
             raise UserError(f"checkpoint {path} cannot be loaded into this run ({error}).\n"
                             "Pass --restart to start afresh (the old run is moved aside).") from error
@@ -54,6 +79,11 @@ class RunState:
         # CheckpointManager writes the new files first and updates the small
         # `checkpoint` index atomically last: a kill mid-save leaves the last one usable.
         return self.manager.save(checkpoint_number=int(self.step))
+
+    def save_best(self) -> str:
+        """Saves the run as it is into BEST/, replacing the one there (kept apart from
+        the rolling checkpoints, which never prune it)."""
+        return self.best.save(checkpoint_number=int(self.step))
 
 
 class RunLock:

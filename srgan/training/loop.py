@@ -1,5 +1,6 @@
 """The training run: data, networks, resume, the epoch loop, checkpoints and logs."""
 
+import json
 import math
 import secrets
 import sys
@@ -12,15 +13,22 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from srgan.config import TrainConfig, architecture_mismatch, load_settings, save_settings
+from srgan import precision as precisions
+from srgan.config import SETTINGS_FILE, TrainConfig, architecture_mismatch, load_settings, save_settings
 from srgan.data.demo import build_demo_set
 from srgan.data.images import list_images, save_png
-from srgan.data.pipeline import PhotoSet, load_photo_set, sample_batch, steps_per_epoch, training_dataset
+from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
+                                 training_dataset)
 from srgan.errors import UserError
+from srgan.evaluation.validation import Validator
+from srgan.files import write_text
+from srgan.inference import pretrained
+from srgan.inference.upscale import tile_margin
 from srgan.losses.content import content_loss, mse_loss
 from srgan.losses.perceptual import VGG54_LAYER, build_vgg_features, vgg54_loss
 from srgan.models import build_networks
-from srgan.training.checkpointing import RunLock, RunState, move_aside
+from srgan.training.batchnorm import recompute_batchnorm_statistics
+from srgan.training.checkpointing import BEST, RunLock, RunState, move_aside
 from srgan.training.interrupt import StopRequest
 from srgan.training.samples import sample_grid, validation_batch
 from srgan.training.steps import SRGANSteps, TrainSteps, WSRGANSteps
@@ -75,8 +83,13 @@ def resolve_settings(config: TrainConfig, folder: Path) -> None:
 
 
 def learning_rate(config: TrainConfig, epoch: int) -> float:
-    """lr_init during warm-up; then x lr_decay every decay period of GAN epochs."""
-    gan_epoch = max(0, epoch - config.n_epoch_init)
+    """During warm-up warmup_lr, constant (the seed) or on a cosine from it towards 0 at
+    the end of the warm-up; then lr_init x lr_decay every decay period of GAN epochs."""
+    if epoch < config.n_epoch_init:
+        if config.warmup_schedule == "cosine":
+            return config.warmup_lr * 0.5 * (1 + math.cos(math.pi * epoch / config.n_epoch_init))
+        return config.warmup_lr
+    gan_epoch = epoch - config.n_epoch_init
     return config.lr_init * config.lr_decay ** (gan_epoch // config.decay_period)
 
 
@@ -105,18 +118,42 @@ def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
     return None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
 
 
-def optimizers(config: TrainConfig) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-    """The seed: RMSProp (ref). The baselines: Adam with beta1 0.9, as the SRGAN paper;
-    W-SRGAN is "SRGAN trained as a WGAN-GP", so it keeps SRGAN's optimizer."""
-    if config.model == "seed":
-        return keras.optimizers.RMSprop(config.lr_init), keras.optimizers.RMSprop(config.lr_init)
-    return (keras.optimizers.Adam(config.lr_init, beta_1=0.9),
-            keras.optimizers.Adam(config.lr_init, beta_1=0.9))
+def _optimizer(name: str, rate: float, loss_scale: bool) -> keras.optimizers.Optimizer:
+    optimizer = (keras.optimizers.RMSprop(rate) if name == "rmsprop"
+                 else keras.optimizers.Adam(rate, beta_1=0.9))
+    # float16's narrow range needs a dynamic loss scale; bfloat16 has float32's range.
+    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scale else optimizer
+
+
+def optimizers(config: TrainConfig, loss_scale: bool = False) -> tuple[
+        keras.optimizers.Optimizer, keras.optimizers.Optimizer, keras.optimizers.Optimizer | None]:
+    """(generator's, critic's, warm-up's or None where the warm-up uses the generator's).
+
+    The seed: RMSProp (ref). The baselines: Adam with beta1 0.9, as the SRGAN paper;
+    W-SRGAN is "SRGAN trained as a WGAN-GP", so it keeps SRGAN's optimizer.
+    """
+    gan = "rmsprop" if config.model == "seed" else "adam"
+    warmup = (None if config.warmup_optimizer == "same"
+              else _optimizer(config.warmup_optimizer, config.warmup_lr, loss_scale))
+    return (_optimizer(gan, config.lr_init, loss_scale), _optimizer(gan, config.lr_init, loss_scale),
+            warmup)
 
 
 def step_class(model: str) -> type[TrainSteps]:
     """The compiled steps of `model` (looked up when called, so tests can replace one)."""
     return {"seed": TrainSteps, "srgan": SRGANSteps, "wsrgan": WSRGANSteps}[model]
+
+
+def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
+    """--init pretrained: the shipped generator's weights, for a fine-tune."""
+    shipped = pretrained.pretrained_config()
+    mine = (config.model, config.features, config.blocks)
+    if mine != (shipped.model, shipped.features, shipped.blocks):
+        raise UserError(f"--init pretrained needs the shipped generator's architecture (--model "
+                        f"{shipped.model} --features {shipped.features} --blocks {shipped.blocks}); "
+                        f"this run has --model {mine[0]} --features {mine[1]} --blocks {mine[2]}")
+    pretrained.load_pretrained_weights(generator)
+    log(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
 
 
 def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
@@ -136,19 +173,25 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
             log(f"--restart: the previous run was moved to {moved}")
     with RunLock(folder):
         resolve_settings(config, folder)
+        policy, why = precisions.resolve(config.precision)
+        log(f"precision {policy} ({why}){', XLA' if config.jit else ''}")
         photos = load_training_photos(config, data_dir_given)
-        vgg, content = model_losses(config)
-
-        keras.utils.set_random_seed(config.seed)
-        generator, critic = build_networks(config.model, config.features, config.blocks,
-                                           config.hr_size)
-        generator_optimizer, critic_optimizer = optimizers(config)
+        with precisions.policy(policy):
+            vgg, content = model_losses(config)
+            keras.utils.set_random_seed(config.seed)
+            generator, critic = build_networks(config.model, config.features, config.blocks,
+                                               config.hr_size)
+        generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
+            config, loss_scale=policy == "mixed_float16")
         rng = tf.random.Generator.from_seed(config.seed)
-        state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng)
+        state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
+                         warmup_optimizer)
         restored = state.restore()
+        if restored is None and config.init == "pretrained":
+            start_from_pretrained(config, generator)
         save_settings(config, folder)
         steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
-                                    vgg, rng, content)
+                                         vgg, rng, content, warmup_optimizer, config.jit)
         run = _Run(config, folder, photos, state, steps, deadline)
         if restored:
             log(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
@@ -167,13 +210,26 @@ class _Run:
         self.photos = photos
         self.state = state
         self.steps = steps
-        self.batches = steps_per_epoch(len(photos), config.batch_size)
         self.total_epochs = config.n_epoch_init + config.n_epoch
         self.writer = tf.summary.create_file_writer(str(folder / "logs"))
         self.samples = {"train": sample_batch(photos, SAMPLES, config.hr_size)}
         valid = validation_batch(Path(config.data_dir) / "test", SAMPLES, config.hr_size)
         if valid is not None:
             self.samples["valid"] = valid
+        self.validator = None
+        if config.val_images and valid is not None:
+            self.validator = Validator(steps.generator, Path(config.data_dir), config.val_images,
+                                       tile_margin(config.model, config.blocks))
+        self.best_file = folder / BEST / "best.json"
+
+    def crop(self) -> int:
+        """HR size of this phase's crops: the critic fixes it for the GAN epochs."""
+        return self.config.warmup_crop if self.warming_up() else self.config.hr_size
+
+    @property
+    def batches(self) -> int:
+        crops = int(crop_areas(self.photos, self.crop()).sum())
+        return steps_per_epoch(crops, self.config.batch_size)
 
     def warming_up(self) -> bool:
         return int(self.state.epoch) < self.config.n_epoch_init
@@ -192,9 +248,10 @@ class _Run:
                 if self.run_epoch(stop):
                     epoch = int(self.state.epoch)
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
+                        self.recompute_batchnorm(epoch)
                         self.save_samples(epoch)
                         saved = self.state.save()
-                        log(f"epoch {epoch}: saved {saved}")
+                        log(f"epoch {epoch}: saved {saved}" + self.validate(epoch))
                 if stop.requested or self.out_of_time():
                     saved = saved or self.state.save()
                     log(("time budget used: " if not stop.requested else "")
@@ -212,10 +269,11 @@ class _Run:
         rate = learning_rate(config, epoch)
         self.steps.generator_optimizer.learning_rate.assign(rate)
         self.steps.critic_optimizer.learning_rate.assign(rate)
+        self.steps.warmup_optimizer.learning_rate.assign(rate)
         use_mse = tf.constant(content_is_mse(config, epoch))
         done = int(state.batch)
         data = training_dataset(self.photos, config.batch_size, epoch, config.seed,
-                                config.hr_size, skip_batches=done)
+                                self.crop(), skip_batches=done)
         bar = tqdm(data, total=self.batches, initial=done, unit="batch", dynamic_ncols=True,
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
         with bar, self.writer.as_default(step=int(state.step)):
@@ -247,6 +305,50 @@ class _Run:
                 f"the {', '.join(bad)} loss became {values[bad[0]]} at step {int(self.state.step) + 1} "
                 f"(epoch {int(self.state.epoch) + 1}); stopped without saving. The last good checkpoint "
                 f"is kept: {last}. Try a lower --lr_init.")
+
+    def recompute_batchnorm(self, epoch: int) -> None:
+        """Precise BatchNorm statistics for the checkpoint (srgan/training/batchnorm.py),
+        from the first --bn_batches batches of a fixed shuffle of the training crops.
+
+        Done only at the scheduled saves, which an interrupted and resumed run reaches
+        alike: the trainable weights never depend on the moving statistics, and the
+        statistics saved are a function of the weights, so resuming stays exact.
+        """
+        if not self.config.bn_batches:
+            return
+        # A fixed epoch number outside any real epoch's: the same batches at every save.
+        data = training_dataset(self.photos, self.config.batch_size, -1, self.config.seed,
+                                self.crop()).take(self.config.bn_batches)
+        recompute_batchnorm_statistics(self.steps.generator, (lr for lr, _ in data))
+
+    def validate(self, epoch: int) -> str:
+        """Scores the generator on the validation photos, logs the scores, keeps the best
+        checkpoint by PSNR-Y; returns the text for the log line."""
+        if self.validator is None or not len(self.validator):
+            return ""
+        scores = self.validator.score()
+        step = int(self.state.step)
+        with self.writer.as_default(step=step):
+            for name, value in scores.items():
+                tf.summary.scalar(f"validation/{name}", value)
+                tf.summary.scalar(f"validation/bicubic_{name}", self.validator.bicubic[name])
+        best = self.best_psnr()
+        text = (f"; validation on {len(self.validator)} photos: PSNR-Y {scores['psnr_y']:.2f} dB "
+                f"(bicubic {self.validator.bicubic['psnr_y']:.2f}), SSIM-Y {scores['ssim_y']:.4f} "
+                f"(bicubic {self.validator.bicubic['ssim_y']:.4f})")
+        if best is None or scores["psnr_y"] > best:
+            path = self.state.save_best()
+            write_text(self.folder / BEST / SETTINGS_FILE, (self.folder / SETTINGS_FILE).read_text())
+            write_text(self.best_file, json.dumps({"epoch": epoch, "step": step, "checkpoint": path,
+                                                   **scores}, indent=2) + "\n")
+            text += ", the best so far"
+        return text
+
+    def best_psnr(self) -> float | None:
+        try:
+            return float(json.loads(self.best_file.read_text())["psnr_y"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def save_samples(self, epoch: int) -> None:
         for name, hr in self.samples.items():

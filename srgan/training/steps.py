@@ -27,26 +27,35 @@ class TrainSteps:
                  generator_optimizer: keras.optimizers.Optimizer,
                  critic_optimizer: keras.optimizers.Optimizer,
                  vgg: keras.Model | None, rng: tf.random.Generator,
-                 content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]):
+                 content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False):
         self.generator = generator
         self.critic = critic
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
+        self.warmup_optimizer = warmup_optimizer or generator_optimizer
         self.vgg = vgg
         self.rng = rng
         self.content = content
-        lr_size = (None, None, None, 3)
-        hr_size = (None, *critic.input_shape[1:])
-        signature = [tf.TensorSpec(lr_size, tf.float32), tf.TensorSpec(hr_size, tf.float32)]
-        self.warmup_step = tf.function(self._warmup_step, input_signature=signature)
-        self.critic_step = tf.function(self._critic_step, input_signature=signature)
+        images = tf.TensorSpec((None, None, None, 3), tf.float32)
+        # The critic fixes the HR size of the GAN steps; the warm-up takes any crop size.
+        hr_size = tf.TensorSpec((None, *critic.input_shape[1:]), tf.float32)
+        self.warmup_step = tf.function(self._warmup_step, input_signature=[images, images],
+                                       jit_compile=jit)
+        self.critic_step = tf.function(self._critic_step, input_signature=[images, hr_size],
+                                       jit_compile=jit)
         # The content loss switches from MSE after the first 4% of epochs: a bool
         # tensor picks it inside the one trace.
-        self.generator_step = tf.function(self._generator_step,
-                                          input_signature=signature + [tf.TensorSpec((), tf.bool)])
+        self.generator_step = tf.function(
+            self._generator_step, input_signature=[images, hr_size, tf.TensorSpec((), tf.bool)],
+            jit_compile=jit)
 
     def _apply(self, optimizer, model: keras.Model, tape: tf.GradientTape, loss: tf.Tensor):
-        grads = tape.gradient(loss, model.trainable_variables)
+        # Under mixed_float16 the optimizer is a LossScaleOptimizer: the gradients are
+        # taken of the scaled loss, and apply_gradients unscales them (and skips a step
+        # whose gradients overflowed). For the other optimizers the scale is 1.
+        scale = optimizer.scale_loss(tf.ones_like(loss))
+        grads = tape.gradient(loss, model.trainable_variables, output_gradients=scale)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
 
     def _warmup_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
@@ -54,7 +63,7 @@ class TrainSteps:
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)
             loss = mse_loss(hr, sr)
-        self._apply(self.generator_optimizer, self.generator, tape, loss)
+        self._apply(self.warmup_optimizer, self.generator, tape, loss)
         return {"content": loss}
 
     def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:

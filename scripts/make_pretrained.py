@@ -1,0 +1,40 @@
+"""Writes a training checkpoint's generator as the shipped pretrained weights.
+
+    python scripts/make_pretrained.py CHECKPOINT
+
+Saves srgan/pretrained/seed_x4.weights.h5 (float32) and sets the sha256 and the
+source checkpoint in the card srgan/pretrained/seed_x4.json, which keeps its other
+fields (commands, data, scores: edit those by hand from the run's log and testing).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from srgan.cli import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()
+
+from srgan.inference import pretrained  # noqa: E402
+from srgan.inference.restore import load_generator  # noqa: E402
+
+
+def main() -> None:
+    checkpoint = Path(sys.argv[1])
+    generator, config, prefix = load_generator(checkpoint.parent, checkpoint)
+    if (config.model, config.features, config.blocks) != ("seed", 64, 16):
+        sys.exit(f"{prefix} is not the seed's generator at its defaults")
+    pretrained.FOLDER.mkdir(exist_ok=True)
+    generator.save_weights(pretrained.WEIGHTS)
+    card = json.loads(pretrained.CARD.read_text()) if pretrained.CARD.is_file() else {}
+    card.update({"model": "seed", "features": 64, "blocks": 16,
+                 "sha256": pretrained.sha256(pretrained.WEIGHTS), "source_checkpoint": prefix})
+    pretrained.CARD.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {pretrained.WEIGHTS} ({pretrained.WEIGHTS.stat().st_size / 1e6:.1f} MB) and "
+          f"{pretrained.CARD}")
+
+
+if __name__ == "__main__":
+    main()
