@@ -13,7 +13,6 @@ the defaults) and reports its wall time and peak resident memory.
 """
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,14 +35,19 @@ from srgan.models import build_generator  # noqa: E402
 from srgan.precision import policy as dtype_policy  # noqa: E402
 
 
+# RUSAGE_CHILDREN's peak is the largest of all children so far, so each upscale runs
+# under a wrapper process of its own that reports its one child's peak.
+_WRAPPER = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+            "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
 def run_upscale(photo: Path, output: Path, *flags: str) -> tuple[float, float]:
-    """(seconds, peak resident MiB) of one main.py --mode=upscale child process."""
+    """(seconds, peak resident MiB) of one main.py --mode=upscale process."""
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, str(ROOT / "main.py"), "--mode=upscale", f"--input={photo}",
-                    f"--output={output}", *flags], check=True, capture_output=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return time.perf_counter() - start, max(peak, before) / 1024
+    result = subprocess.run([sys.executable, "-c", _WRAPPER, sys.executable, str(ROOT / "main.py"),
+                             "--mode=upscale", f"--input={photo}", f"--output={output}", *flags],
+                            check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, int(result.stdout.split()[-1]) / 1024
 
 
 def main() -> None:

@@ -13,32 +13,18 @@ from srgan.cli import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
-import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
+
+from srgan.evaluation.validation import read_validation_curve  # noqa: E402
 
 WIDTH, HEIGHT, PAD = 640, 360, 56
 
 
-def read_scalars(logs: Path) -> dict[str, list[tuple[int, float, float]]]:
-    """validation tag -> [(step, wall time, value)] from every event file under `logs`."""
-    series: dict[str, list[tuple[int, float, float]]] = {}
-    for path in sorted(logs.glob("events*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            for value in event.summary.value:
-                if not value.tag.startswith("validation/"):
-                    continue
-                number = (float(tf.make_ndarray(value.tensor).reshape(-1)[0]) if value.HasField("tensor")
-                          else value.simple_value)
-                series.setdefault(value.tag, []).append((event.step, event.wall_time, number))
-    return {tag: sorted(points) for tag, points in series.items()}
-
-
 def main() -> None:
     run, output = Path(sys.argv[1]), Path(sys.argv[2])
-    scalars = read_scalars(run / "logs")
-    model = scalars["validation/psnr_y"]
-    bicubic = scalars["validation/bicubic_psnr_y"][-1][2]
-    start = min(point[1] for points in scalars.values() for point in points)
+    start, scalars = read_validation_curve(run)
+    model = scalars["psnr_y"]
+    bicubic = scalars["bicubic_psnr_y"][-1][2]
     steps = [p[0] for p in model]
     values = [p[2] for p in model] + [bicubic]
     low, high = min(values) - 0.5, max(values) + 0.5

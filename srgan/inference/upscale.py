@@ -30,7 +30,7 @@ SCALE = 4
 DEFAULT_TILE = 128
 # LR px of context past which the shipped seed generator's tiled output stops changing by
 # more than 1 level on real photos (bench/measure_margin.py); its receptive field is 70.
-SEED_EFFECTIVE_MARGIN = 16
+SEED_EFFECTIVE_MARGIN = 12
 # Smaller tiles spend most of their work on the margins around them.
 MIN_TILE = 16
 

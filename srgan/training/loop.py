@@ -20,7 +20,7 @@ from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
                                  training_dataset)
 from srgan.errors import UserError
-from srgan.evaluation.validation import Validator
+from srgan.evaluation.validation import VALIDATION_TAG, Validator
 from srgan.files import write_text
 from srgan.inference import pretrained
 from srgan.inference.upscale import tile_margin
@@ -330,8 +330,8 @@ class _Run:
         step = int(self.state.step)
         with self.writer.as_default(step=step):
             for name, value in scores.items():
-                tf.summary.scalar(f"validation/{name}", value)
-                tf.summary.scalar(f"validation/bicubic_{name}", self.validator.bicubic[name])
+                tf.summary.scalar(f"{VALIDATION_TAG}{name}", value)
+                tf.summary.scalar(f"{VALIDATION_TAG}bicubic_{name}", self.validator.bicubic[name])
         best = self.best_psnr()
         text = (f"; validation on {len(self.validator)} photos: PSNR-Y {scores['psnr_y']:.2f} dB "
                 f"(bicubic {self.validator.bicubic['psnr_y']:.2f}), SSIM-Y {scores['ssim_y']:.4f} "

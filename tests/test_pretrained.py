@@ -1,0 +1,120 @@
+"""The shipped generator: it beats bicubic, it is checked before use, it is used where a
+user expects it, and a new run can start from it."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from srgan.cli import main
+from srgan.data.demo import build_demo_set
+from srgan.errors import UserError
+from srgan.evaluation.testing import run_testing
+from srgan.inference import pretrained
+from srgan.inference.restore import load_generator
+from srgan.training import loop
+from tests.test_testing import photo, write_run
+from tests.test_training import data_dir, tiny_config  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "data2017"
+    build_demo_set(folder)
+    return folder
+
+
+def test_the_card_names_the_file_and_how_it_was_made():
+    card = pretrained.card()
+    assert pretrained.sha256(pretrained.WEIGHTS) == card["sha256"]
+    assert (card["model"], card["features"], card["blocks"]) == ("seed", 64, 16)
+    assert pretrained.WEIGHTS.stat().st_size <= 12e6
+    for key in ("commands", "data", "steps", "wall_time", "machine", "precision", "scores"):
+        assert card[key], key
+
+
+def test_the_shipped_generator_scores_what_its_card_says_on_the_demo_test_photos(demo, tmp_path):
+    # The card records where it stands against bicubic (below it, so far: README); this
+    # keeps that record true for the file shipped.
+    summary = run_testing(tmp_path / "no-run", pretrained.NAME, demo, tmp_path / "results")
+    recorded = pretrained.card()["scores"]["demo"]
+    assert summary["images"] == 40
+    assert summary["checkpoints"]["model"] == str(pretrained.WEIGHTS)
+    for method in ("model", "bicubic"):
+        for metric in ("psnr", "ssim", "ms_ssim", "gmsd"):
+            assert summary["methods"][method][metric] == pytest.approx(
+                recorded[method][metric], abs=2e-4), (method, metric)
+
+
+def test_a_damaged_weights_file_is_named(tmp_path, monkeypatch):
+    damaged = tmp_path / "seed_x4.weights.h5"
+    data = bytearray(pretrained.WEIGHTS.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(pretrained, "WEIGHTS", damaged)
+    with pytest.raises(UserError, match="seed_x4.weights.h5 is damaged or not the shipped file"):
+        load_generator(tmp_path / "checkpoint", pretrained.NAME)
+    damaged.unlink()
+    with pytest.raises(UserError, match="cannot be read"):
+        load_generator(tmp_path / "checkpoint", pretrained.NAME)
+
+
+def test_a_fresh_clone_upscales_and_exports_with_it_and_a_trained_run_wins(tmp_path, capsys):
+    Image.fromarray(photo(20, 24)).save(tmp_path / "photo.png")
+    run = tmp_path / "checkpoint"
+    upscale = ["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.png'}",
+               f"--output={tmp_path / 'out'}", "--precision=float32"]
+    assert main(upscale) == 0
+    assert "using the shipped pretrained generator" in capsys.readouterr().err
+    shipped = np.asarray(Image.open(tmp_path / "out" / "photo.png"))
+    generator, _, _ = load_generator(run, pretrained.NAME)
+    expected = generator(tf.constant(photo(20, 24)[None], tf.float32) / 127.5 - 1, training=False)
+    expected = np.clip(np.round((expected.numpy()[0] + 1) * 127.5), 0, 255)
+    assert shipped.shape == (80, 96, 3) and np.abs(shipped - expected).max() <= 1
+
+    assert main(["--mode=export", f"--checkpoint_dir={run}", f"--output={tmp_path / 'export'}"]) == 0
+    assert (tmp_path / "export" / "generator.keras").is_file()
+    assert "using the shipped pretrained generator" in capsys.readouterr().err
+
+    write_run(run)
+    assert main(upscale) == 0
+    assert "pretrained" not in capsys.readouterr().err
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.png")), shipped)
+    assert main([*upscale, "--checkpoint=pretrained"]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.png")), shipped)
+    assert main([*upscale, "--checkpoint=pretrained", "--model=srgan"]) == 1
+
+
+def test_init_pretrained_starts_a_new_run_from_it(data_dir, tmp_path, capsys):  # noqa: F811
+    folder = tmp_path / "run"
+    config = tiny_config(data_dir, folder, features=64, blocks=16, n_epoch_init=1, n_epoch=0,
+                         warmup_optimizer="adam", warmup_lr=1e-12, init="pretrained", bn_batches=0,
+                         val_images=0)
+    loop.train(config)
+    assert "--init pretrained: the generator starts from seed_x4.weights.h5" in capsys.readouterr().err
+    trained, _, _ = load_generator(folder)
+    shipped, _, _ = load_generator(folder, pretrained.NAME)
+    for mine, theirs in zip(trained.trainable_weights, shipped.trainable_weights):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-6)
+    assert json.loads((folder / "settings.json").read_text())["init"] == "pretrained"
+    with pytest.raises(UserError, match="needs the shipped generator's architecture"):
+        loop.train(tiny_config(data_dir, tmp_path / "tiny", init="pretrained"))
+
+
+def test_its_effective_margin_keeps_tiles_within_one_level_of_the_whole_photo():
+    import skimage.data
+
+    from srgan.data.degrade import downsample
+    from srgan.inference.upscale import make_predictor, tile_margin, upscale_array
+
+    generator, config, _ = load_generator(pretrained.FOLDER, pretrained.NAME)
+    margin = tile_margin(config.model, config.blocks)
+    assert margin < 70
+    predict = make_predictor(generator)
+    hr = skimage.data.chelsea()[:200, :280]
+    lr = downsample(hr).numpy().astype(np.uint8)
+    whole = predict(lr).astype(int)
+    assert np.abs(upscale_array(predict, lr, 16, margin).astype(int) - whole).max() <= 1
+    assert np.abs(upscale_array(predict, lr, 16, 0).astype(int) - whole).max() > 1
