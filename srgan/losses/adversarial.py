@@ -1,6 +1,6 @@
 """Adversarial losses.
 
-WGAN-GP (Gulrajani et al. 2017; SPEC.md "Losses"), for the seed's model and W-SRGAN:
+WGAN-GP (Gulrajani et al. 2017; docs/DESIGN.md "Losses"), for the seed's model and W-SRGAN:
 the critic minimises  mean(D(SR)) - mean(D(HR)) + 10 * GP  and the generator
 minimises  -1e-3 * mean(D(SR)).
 

@@ -1,4 +1,4 @@
-"""Pixel-space content losses (SPEC.md "Losses", content).
+"""Pixel-space content losses (docs/DESIGN.md "Losses", content).
 
 Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref).
 """
@@ -54,7 +54,7 @@ def ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
 
 
 def ms_ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
-    """0.1 * (1 - MS-SSIM) on the gray images, as lossflow.png labels the term.
+    """0.1 * (1 - MS-SSIM) on the gray images, as the seed's loss figure labels the term.
 
     At 48x48 only three of the five standard scales fit the 11-px window.
     """

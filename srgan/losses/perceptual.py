@@ -1,4 +1,4 @@
-"""VGG19 perceptual loss (SPEC.md "Losses", vgg).
+"""VGG19 perceptual loss (docs/DESIGN.md "Losses", vgg).
 
 2e-6 * MSE between ImageNet-VGG19 `block4_pool` features of HR and SR, both resized
 bilinearly to 56x56 and preprocessed the Caffe way (ref).

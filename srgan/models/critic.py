@@ -1,4 +1,4 @@
-"""The seed's critic (architecture.png, right; SPEC.md "Critic").
+"""The seed's critic (docs/DESIGN.md "Critic").
 
 A shallow all-stride-1 network with one skip connection and a linear score: a
 WGAN-GP critic, so no BatchNorm (the penalty is per sample, and batch statistics

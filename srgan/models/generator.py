@@ -1,4 +1,4 @@
-"""The seed's generator (architecture.png, left; SPEC.md "Generator").
+"""The seed's generator (docs/DESIGN.md "Generator").
 
 Multi-kernel feature fusion at the input, ELU residual blocks at low resolution,
 then "upsizing convolution" (conv at the low resolution, then nearest-neighbour x2)
@@ -44,7 +44,7 @@ def _upsizing_stage(x, name: str):
 def build_generator(features: int = 64, blocks: int = 16) -> keras.Model:
     """The seed's generator: any [B, H, W, 3] in [-1, 1] to [B, 4H, 4W, 3] in [-1, 1].
 
-    With the defaults it has 2,692,054 trainable weights (SPEC.md).
+    With the defaults it has 2,692,054 trainable weights (docs/DESIGN.md).
     """
     if features < 1 or blocks < 0:
         raise ValueError(f"features must be >= 1 and blocks >= 0, got {features}, {blocks}")

@@ -4,7 +4,7 @@ The generator is the paper's: 9x9x64 conv + PReLU, residual blocks of
 conv-BN-PReLU-conv-BN with a skip, a long skip over the blocks (after a conv-BN),
 two x2 sub-pixel upsampling stages (conv to 4x the channels, depth-to-space, PReLU)
 and a 9x9x3 output conv. The paper's output is linear; here it ends in tanh so that
-all three models of this project share the [-1, 1] image convention (SPEC.md) and
+all three models of this project share the [-1, 1] image convention (docs/DESIGN.md) and
 their outputs are clipped the same way.
 
 The discriminator is the paper's eight 3x3 convs (64-64-128-128-256-256-512-512,
