@@ -42,8 +42,8 @@ def fast_bfloat16() -> tuple[bool, str]:
         details = tf.config.experimental.get_device_details(gpus[0])
         capability = details.get("compute_capability", (0, 0))
         name = details.get("device_name", gpus[0].name)
-        return tuple(capability) >= _BF16_GPU_CAPABILITY, f"GPU {name} (compute capability " \
-            f"{'.'.join(map(str, capability))})"
+        hardware = f"GPU {name} (compute capability {'.'.join(map(str, capability))})"
+        return tuple(capability) >= _BF16_GPU_CAPABILITY, hardware
     flags = _cpu_flags() & set(_BF16_CPU_FLAGS)
     if flags:
         return True, f"CPU with {', '.join(sorted(flags))}"

@@ -248,7 +248,7 @@ class _Run:
                 if self.run_epoch(stop):
                     epoch = int(self.state.epoch)
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
-                        self.recompute_batchnorm(epoch)
+                        self.recompute_batchnorm()
                         self.save_samples(epoch)
                         saved = self.state.save()
                         log(f"epoch {epoch}: saved {saved}" + self.validate(epoch))
@@ -306,7 +306,7 @@ class _Run:
                 f"(epoch {int(self.state.epoch) + 1}); stopped without saving. The last good checkpoint "
                 f"is kept: {last}. Try a lower --lr_init.")
 
-    def recompute_batchnorm(self, epoch: int) -> None:
+    def recompute_batchnorm(self) -> None:
         """Precise BatchNorm statistics for the checkpoint (srgan/training/batchnorm.py),
         from the first --bn_batches batches of a fixed shuffle of the training crops.
 
