@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from srgan.config import PRECISIONS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
-from srgan.errors import UserError
+from srgan.errors import UserError, describe_os_error, first_line, tensorflow_file_errors
 
 MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
          "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
@@ -293,8 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+    except tensorflow_file_errors() as error:
+        print(f"error: {first_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        # Training saves on the first Ctrl+C; this is the second, or another mode's.
+        # Training handles Ctrl+C itself; this is another mode's.
         print("interrupted", file=sys.stderr)
         return 130
     return 0

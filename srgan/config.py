@@ -6,6 +6,8 @@ exporting rebuild the same networks without repeating the flags.
 
 import dataclasses
 import json
+import types
+import typing
 from pathlib import Path
 
 from srgan.errors import UserError
@@ -20,6 +22,8 @@ LEARNING_RATES = {"seed": 8e-5, "srgan": 1e-4, "wsrgan": 1e-4}
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
 WARMUP_SCHEDULES = ("constant", "cosine")
+# The random seed seeds NumPy too (keras.utils.set_random_seed), which takes 32 bits.
+SEED_LIMIT = 2**32
 
 
 @dataclasses.dataclass
@@ -98,6 +102,8 @@ class TrainConfig:
             raise UserError(f"--init must be pretrained, got {self.init!r}")
         if self.val_images < 0 or self.bn_batches < 0:
             raise UserError("--val_images and --bn_batches must not be negative")
+        if self.seed is not None and not 0 <= self.seed < SEED_LIMIT:
+            raise UserError(f"--seed must be from 0 to {SEED_LIMIT - 1}, got {self.seed}")
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -109,15 +115,50 @@ def save_settings(config: TrainConfig, folder: Path) -> None:
     write_text(folder / SETTINGS_FILE, json.dumps(config.to_json(), indent=2) + "\n")
 
 
+def _accepts(kind: object, value: object) -> bool:
+    """Whether JSON `value` fits the field type `kind` (int, float, str, bool, X | None)."""
+    if isinstance(kind, types.UnionType):
+        return any(_accepts(option, value) for option in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if isinstance(value, bool):  # JSON true/false is no number
+        return kind is bool
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind)
+
+
 def load_settings(folder: Path) -> dict | None:
-    """The settings saved in `folder`, or None where there are none."""
+    """The settings saved in `folder`, checked field by field; None where there are none.
+
+    Every known field must have its type and a value the flags would accept; unknown
+    fields (from another version) are kept but not used.
+    """
     path = folder / SETTINGS_FILE
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{path} is damaged ({error}); move it away or pass --restart") from error
+    if not isinstance(saved, dict):
+        raise UserError(f"{path} is not a run's settings (a JSON {type(saved).__name__}, not an "
+                        "object); move it away or pass --restart")
+    fields = {field.name: field.type for field in dataclasses.fields(TrainConfig)}
+    for name, value in saved.items():
+        if name in fields and not _accepts(fields[name], value):
+            raise UserError(f"{path}: {name} is {json.dumps(value)}, not of type "
+                            f"{_type_name(fields[name])}; fix it, or move the run away")
+    try:
+        TrainConfig(**{name: value for name, value in saved.items() if name in fields}).validate()
+    except UserError as error:
+        raise UserError(f"{path} holds a value no run can have: {error}") from error
+    return saved
+
+
+def _type_name(kind: object) -> str:
+    return " or ".join("null" if option is type(None) else option.__name__
+                       for option in (typing.get_args(kind) or (kind,)))
 
 
 def architecture_mismatch(saved: dict, config: TrainConfig) -> list[str]:

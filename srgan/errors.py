@@ -1,4 +1,4 @@
-"""The one exception type that reaches the user as a message, not a stack trace."""
+"""The errors that reach the user as one line, not a stack trace."""
 
 
 class UserError(Exception):
@@ -6,3 +6,25 @@ class UserError(Exception):
 
     `main.py` prints the message and exits with a non-zero status.
     """
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (TensorFlow's run to pages), or its type."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def describe_os_error(error: OSError) -> str:
+    """'PATH: cause' for an OSError (no space, read-only, a file where a folder should be)."""
+    paths = [str(path) for path in (error.filename, error.filename2) if path is not None]
+    cause = error.strerror or first_line(error)
+    return f"{' -> '.join(paths)}: {cause}" if paths else cause
+
+
+def tensorflow_file_errors() -> tuple[type[Exception], ...]:
+    """TensorFlow's errors for what the file system refused (full, read-only, a file
+    where a folder should be), and for memory running out: a user meets and fixes these."""
+    import tensorflow as tf  # here, so that `--help` answers without TensorFlow
+    return (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError,
+            tf.errors.FailedPreconditionError, tf.errors.NotFoundError,
+            tf.errors.AlreadyExistsError)

@@ -129,9 +129,11 @@ def test_damaged_checkpoint_is_refused_and_nothing_written(run, tmp_path, data_d
     content = target.read_bytes()
     target.write_bytes(content[: len(content) // 2] if damage == "data" else b"\x00" * len(content))
     results = tmp_path / "results"
-    with pytest.raises(UserError, match="cannot be loaded"):
+    with pytest.raises(UserError, match="no intact checkpoint .*ckpt-0 is damaged"):
         run_testing(damaged, None, data_dir, results)
     assert not results.exists()
+    assert sorted(path.name for path in damaged.glob("damaged-ckpt-0.*")) == [
+        f"damaged-{path.name}" for path in sorted(folder.glob("ckpt-0.*"))]
 
 
 def test_missing_settings_is_a_clear_error(run, tmp_path):

@@ -18,7 +18,7 @@ from srgan.data.images import save_png
 from srgan.errors import UserError
 from srgan.models import build_critic, build_generator
 from srgan.training import loop
-from srgan.training.checkpointing import RunLock
+from srgan.checkpoints import RunLock
 from srgan.training.steps import TrainSteps
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -35,8 +36,13 @@ class ImageError(UserError):
         self.reason = reason
 
 
-def list_images(folder: Path, recursive: bool = False) -> list[Path]:
-    """The photo files in `folder` (by extension, any case), sorted; hidden files skipped."""
+def list_images(folder: Path, recursive: bool = False,
+                skipped: list[str] | None = None) -> list[Path]:
+    """The photo files in `folder` (by extension, any case), sorted; hidden files skipped.
+
+    Only regular files count: a FIFO or device named like a photo would block or never
+    end when read. Each one is named in `skipped`, where given.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder: give a folder that holds photos")
@@ -44,9 +50,22 @@ def list_images(folder: Path, recursive: bool = False) -> list[Path]:
     found = []
     for path in candidates:
         hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-        if not hidden and path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
+        if hidden or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            continue
+        if path.is_file():
             found.append(path)
+        elif skipped is not None and not path.is_dir():
+            skipped.append(f"{path}: {not_regular(path)}")
     return sorted(found)
+
+
+def not_regular(path: Path) -> str:
+    """Why `path`, which exists, is not read as a photo: what kind of file it is."""
+    mode = Path(path).stat().st_mode
+    kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device", stat.S_ISDIR: "a folder"}
+    kind = next((name for test, name in kinds.items() if test(mode)), "a special file")
+    return f"{kind}, not a regular file: not read"
 
 
 def _wide_gray_to_8bit(img: Image.Image) -> np.ndarray:
@@ -141,9 +160,9 @@ def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str
     A photo is skipped when it cannot be decoded or when its height or width is under
     `min_size`. Files without a photo extension are ignored silently.
     """
-    paths = list_images(folder)
-    photos: list[np.ndarray] = []
     skipped: list[str] = []
+    paths = list_images(folder, skipped=skipped)
+    photos: list[np.ndarray] = []
     progress = tqdm(
         paths,
         desc=f"loading {Path(folder).name}",

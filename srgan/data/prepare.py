@@ -252,7 +252,8 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
         raise UserError(f"--source {folder} is inside {data_dir}'s output folders: give the "
                         "folder that holds your original photos")
     # When DATA_DIR lies inside the photo folder, its outputs must not be read back as input.
-    paths = [path for path in list_images(folder, recursive=True)
+    skipped: list[str] = []
+    paths = [path for path in list_images(folder, recursive=True, skipped=skipped)
              if not any(path.resolve().is_relative_to(output) for output in outputs)]
     if not paths:
         raise UserError(f"{folder} holds no photos ({', '.join(IMAGE_EXTENSIONS)}) and is not "
@@ -261,7 +262,6 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
     names = photo_names(relative_paths)
     writers = {split: _SplitWriter(data_dir / split, overwrite, side=patches[split])
                for split in SPLITS}
-    skipped = []
     for path, relative in tqdm(list(zip(paths, relative_paths)), desc="photos", unit="photo"):
         split = split_for(relative, test_fraction)
         writer, patch = writers[split], patches[split]

@@ -37,8 +37,6 @@ BINARY_FILES = {"train": "train_X.bin", "test": "test_X.bin", "unlabeled": "unla
 
 # Photos per read: 27 MB at a time, so the 2.7 GB unlabeled file is never loaded whole.
 _CHUNK = 1000
-# Extraction needs at most this many times the archive's size (STL10's ratio is 1.18).
-_EXPANSION = 1.25
 _SAFE_EXTRACTION = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
@@ -114,7 +112,6 @@ def extract_stl10(archive: Path, downloads: Path) -> Path:
         raise UserError(f"{final} exists but holds no train_X.bin and test_X.bin: move it away "
                         "and run the command again")
     downloads.mkdir(parents=True, exist_ok=True)
-    check_free_space(downloads, int(archive.stat().st_size * _EXPANSION), f"extracting {archive}")
     staging = downloads / f".{FOLDER_NAME}.extracting"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -142,6 +139,9 @@ def _extract_all(archive: Path, destination: Path) -> None:
                 if not inside or not (member.isfile() or member.isdir()):
                     raise UserError(f"{archive} holds {member.name!r}, which is not a plain file "
                                     "inside the archive: refusing to extract it")
+                # Each member's own size, as its header gives it: the archive's size says
+                # nothing of what it expands to.
+                check_free_space(destination, member.size, f"extracting {member.name} from {archive}")
                 tar.extract(member, destination, **_SAFE_EXTRACTION)
                 bar.update(raw.tell() - bar.n)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:

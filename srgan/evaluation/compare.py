@@ -17,9 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-import tensorflow as tf
-
 from srgan import files
+from srgan.checkpoints import move_run_aside, saved_step
 from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -27,7 +26,6 @@ from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_
 from srgan.evaluation.testing import BICUBIC, GRID_IMAGES, MODEL, hr_and_lr, run_testing, test_pairs
 from srgan.inference.upscale import output_names
 from srgan.precision import resolve
-from srgan.training.checkpointing import move_aside
 from srgan.training.loop import train
 
 # Trained in this order: the cheap baselines first, so an interrupted compare has
@@ -65,13 +63,6 @@ def _load_state(root: Path, budget: dict) -> dict:
     return state
 
 
-def _trained_steps(folder: Path) -> int:
-    path = tf.train.latest_checkpoint(str(folder))
-    if path is None:
-        return 0
-    return int(tf.train.load_checkpoint(path).get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
-
-
 def train_all(settings: dict, minutes: float | None, restart: bool = False,
               data_dir_given: bool = False) -> tuple[Path, dict]:
     """Trains what is left of each model; returns (CHECKPOINT_DIR/compare, the state).
@@ -84,7 +75,7 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
     root = Path(settings.get("checkpoint_dir", TrainConfig().checkpoint_dir)) / "compare"
     if restart and root.is_dir():
         for model in ORDER:
-            moved = move_aside(root / model)
+            moved = move_run_aside(root / model)
             if moved is not None:
                 _log(f"--restart: the previous {model} run was moved to {moved}")
         (root / STATE_FILE).unlink(missing_ok=True)
@@ -114,7 +105,7 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
             finished = train(config, data_dir_given=data_dir_given, deadline=deadline)
         finally:
             entry["seconds"] += time.monotonic() - start
-            entry["steps"] = _trained_steps(root / model)
+            entry["steps"] = saved_step(root / model)
             out_of_time = minutes is not None and entry["seconds"] >= 60 * minutes
             entry["done"] = entry["done"] or out_of_time
             _write_json(root / STATE_FILE, state)

@@ -75,10 +75,11 @@ def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None, precision:
                   path)
 
 
-def test_pairs(data_dir: Path) -> list[tuple[Path, Path | None]]:
-    """(HR path, LR path or None) for every photo in DATA_DIR/test."""
+def test_pairs(data_dir: Path, skipped: list[str] | None = None) -> list[tuple[Path, Path | None]]:
+    """(HR path, LR path or None) for every photo in DATA_DIR/test; files that are not
+    regular files are named in `skipped`."""
     test_dir = data_dir / "test"
-    paths = list_images(test_dir) if test_dir.is_dir() else []
+    paths = list_images(test_dir, skipped=skipped) if test_dir.is_dir() else []
     if not paths:
         raise UserError(f"no test photos in {test_dir}: put HR photos there (training on a fresh "
                         "clone fills data2017/ with a demo set), or pass --data_dir")
@@ -103,6 +104,7 @@ def hr_and_lr(hr_path: Path, lr_path: Path | None) -> tuple[np.ndarray, np.ndarr
     height, width = hr.shape[:2]
     if lr_path is None:
         hr = hr[:height - height % SCALE, :width - width % SCALE]
+        _check_scorable(hr_path, hr)
         return hr, downsample(hr, SCALE).numpy().astype(np.uint8), False
     lr = load_rgb(lr_path)
     target = (SCALE * lr.shape[0], SCALE * lr.shape[1])
@@ -110,7 +112,17 @@ def hr_and_lr(hr_path: Path, lr_path: Path | None) -> tuple[np.ndarray, np.ndarr
         raise UserError(f"{lr_path} is {lr.shape[1]}x{lr.shape[0]}: 4x that is larger than its HR "
                         f"{hr_path} ({width}x{height}); LR photos must be the HR downsized x4")
     cropped_more = target[0] // SCALE < height // SCALE or target[1] // SCALE < width // SCALE
-    return hr[:target[0], :target[1]], lr, cropped_more
+    hr = hr[:target[0], :target[1]]
+    _check_scorable(hr_path, hr)
+    return hr, lr, cropped_more
+
+
+def _check_scorable(hr_path: Path, hr: np.ndarray) -> None:
+    """ImageError unless the HR, as scored, is large enough for every step: checked
+    before the downsizing, which fails on a side under 4 px."""
+    if min(hr.shape[:2]) < MIN_HR:
+        raise ImageError(hr_path, f"{hr.shape[1]}x{hr.shape[0]} px (after cropping to a multiple "
+                                  f"of 4) is under the {MIN_HR} px SSIM needs")
 
 
 def bicubic(lr: np.ndarray) -> np.ndarray:
@@ -160,14 +172,14 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     # The checkpoints first: on a fresh clone "train one first" is the message that helps.
     methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin)]
     methods += [_method(name, path.parent, path, precision, margin) for name, path in others]
-    pairs = test_pairs(Path(data_dir))
+    skipped: list[str] = []
+    pairs = test_pairs(Path(data_dir), skipped)
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     names = output_names([hr for hr, _ in pairs])
 
     scores: list[Score] = []
     scales: set[int] = set()
-    skipped: list[str] = []
     cropped: list[str] = []
     grid: list[list[np.ndarray]] = []
     warmed: set[str] = set()
@@ -177,10 +189,6 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
             hr, lr, cropped_more = hr_and_lr(hr_path, lr_path)
         except ImageError as error:
             skipped.append(str(error))
-            continue
-        if min(hr.shape[:2]) < MIN_HR:
-            skipped.append(f"{hr_path.name}: {hr.shape[1]}x{hr.shape[0]} px (after cropping to a "
-                           f"multiple of 4) is under the {MIN_HR} px SSIM needs")
             continue
         if cropped_more:
             cropped.append(hr_path.name)

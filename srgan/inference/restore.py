@@ -14,43 +14,59 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from srgan import checkpoints
 from srgan import precision as precisions
 from srgan.config import SETTINGS_FILE, TrainConfig, load_settings
-from srgan.errors import UserError
+from srgan.errors import UserError, first_line
 from srgan.inference import pretrained
-from srgan.models import build_generator_for, check_model
+from srgan.models import build_generator_for
 
 # The shard suffixes of a checkpoint's files; a user may name one of them.
 _CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(index|data-\d+-of-\d+)$")
 
 
-def _latest(folder: Path) -> str | None:
+def _standing(folder: Path) -> checkpoints.Standing:
+    """Where the run in `folder` stands. Damaged checkpoints are moved aside only when no
+    training holds the folder (and it is writable); otherwise they are skipped."""
     try:
-        return tf.train.latest_checkpoint(str(folder))
-    except (tf.errors.OpError, ValueError) as error:  # a damaged `checkpoint` index file
-        raise UserError(f"the checkpoint list {folder / 'checkpoint'} is damaged ({error}); "
-                        "name a checkpoint with --checkpoint PATH") from error
+        with checkpoints.RunLock(folder):
+            return checkpoints.standing(folder, repair=True)
+    except (UserError, OSError):
+        return checkpoints.standing(folder, repair=False)
+
+
+def _newest_intact(folder: Path, missing: str) -> str:
+    """The newest intact checkpoint in `folder`, said in one line where the pointer file
+    or a damaged checkpoint made it another than the pointer's; UserError if none."""
+    standing = _standing(folder)
+    if standing.latest is None:
+        if standing.any_checkpoint:
+            raise UserError(f"no intact checkpoint in {folder} (" + "; ".join(standing.notes)
+                            + "). Name another run with --checkpoint, or train again with "
+                            "--restart (the damaged run is moved aside).")
+        raise UserError(missing)
+    if standing.notes:
+        print(standing.explain(), file=sys.stderr)
+    return standing.latest
 
 
 def find_checkpoint(checkpoint_dir: Path, checkpoint: Path | None = None) -> str:
     """The checkpoint prefix to load: `checkpoint` (a prefix, one of its files, or a
-    folder, whose latest is taken), else the latest in `checkpoint_dir`."""
+    folder, whose newest intact one is taken), else the newest intact in `checkpoint_dir`."""
     if checkpoint is None:
-        latest = _latest(checkpoint_dir) if checkpoint_dir.is_dir() else None
-        if latest is None:
-            raise UserError(f"no checkpoint in {checkpoint_dir}: train one first with "
-                            "`python main.py` (see README), or name one with --checkpoint PATH")
-        return latest
+        return _newest_intact(checkpoint_dir, f"no checkpoint in {checkpoint_dir}: train one first "
+                              "with `python main.py` (see README), or name one with --checkpoint PATH")
     if checkpoint.is_dir():
-        latest = _latest(checkpoint)
-        if latest is None:
-            raise UserError(f"no checkpoint in {checkpoint}: give a folder that training wrote, "
-                            "or a checkpoint such as checkpoint/ckpt-1000")
-        return latest
+        return _newest_intact(checkpoint, f"no checkpoint in {checkpoint}: give a folder that "
+                              "training wrote, or a checkpoint such as checkpoint/ckpt-1000")
     prefix = _CHECKPOINT_FILE_SUFFIX.sub("", str(checkpoint))
     if not Path(prefix + ".index").is_file():
         raise UserError(f"no checkpoint at {checkpoint}: expected {prefix}.index and its data "
                         "file, as training writes them (e.g. checkpoint/ckpt-1000)")
+    why = checkpoints.damage(Path(prefix))
+    if why is not None:
+        raise UserError(f"checkpoint {prefix} is damaged ({why}). Name another, or leave out "
+                        "--checkpoint to use the newest intact one in --checkpoint_dir.")
     return prefix
 
 
@@ -61,16 +77,9 @@ def saved_config(folder: Path) -> TrainConfig:
         raise UserError(f"no {SETTINGS_FILE} in {folder}: training writes it beside the "
                         "checkpoints, and it says how to rebuild the generator. Copy it from "
                         "the run's folder.")
-    known = {name: value for name, value in saved.items() if name in TrainConfig.__dataclass_fields__}
-    try:
-        config = TrainConfig(**known)
-    except TypeError as error:
-        raise UserError(f"{folder / SETTINGS_FILE} is not a run's settings ({error})") from error
-    try:
-        check_model(config.model)
-    except ValueError as error:
-        raise UserError(f"{folder / SETTINGS_FILE}: {error}") from error
-    return config
+    # load_settings has checked every field's type and range.
+    return TrainConfig(**{name: value for name, value in saved.items()
+                          if name in TrainConfig.__dataclass_fields__})
 
 
 def _restore(generator: keras.Model, prefix: str) -> str | None:
@@ -86,8 +95,7 @@ def _restore(generator: keras.Model, prefix: str) -> str | None:
     # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
     # depending on which bytes are wrong); whichever it is, the file cannot be used.
     except Exception as error:
-        lines = str(error).strip().splitlines()
-        return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+        return f"{type(error).__name__}: {first_line(error)}"
     return None
 
 
@@ -121,7 +129,7 @@ def uses_pretrained(checkpoint_dir: Path, checkpoint: Path | None) -> bool:
     --checkpoint and no trained run in `checkpoint_dir` (a trained run always wins)."""
     if checkpoint is not None:
         return str(checkpoint) == pretrained.NAME
-    return not (Path(checkpoint_dir).is_dir() and _latest(Path(checkpoint_dir)))
+    return not checkpoints.numbers(Path(checkpoint_dir))
 
 
 def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
@@ -142,9 +150,6 @@ def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     folder = Path(prefix).parent
     config = saved_config(folder)
-    if config.features < 1 or config.blocks < 0:
-        raise UserError(f"{folder / SETTINGS_FILE} describes no valid generator "
-                        f"(features {config.features}, blocks {config.blocks})")
     generator, failure = _restored_generator(config, prefix, precision)
     if failure is not None:
         raise UserError(f"checkpoint {prefix} cannot be loaded as the generator described by "

@@ -11,6 +11,7 @@ depends on far less context than that: `tile_margin` uses the measured effective
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from srgan.data.degrade import from_model, to_model
-from srgan.data.images import ImageError, list_images, load_rgba, save_png
+from srgan.data.images import ImageError, list_images, load_rgba, not_regular, save_png
 from srgan.errors import UserError
 from srgan.models import check_model
 from srgan.models.srresnet import srresnet_context_margin
@@ -145,13 +146,19 @@ def output_names(paths: list[Path]) -> dict[Path, str]:
 
 def _inputs(source: Path) -> list[Path]:
     if source.is_dir():
-        paths = list_images(source)
+        skipped: list[str] = []
+        paths = list_images(source, skipped=skipped)
+        for line in skipped:
+            tqdm.write(f"skipped: {line}", file=sys.stderr)
         if not paths:
             raise UserError(f"no photos in {source} (looked for .png, .jpg, .jpeg, .bmp, "
                             ".webp, .tif, .tiff)")
         return paths
     if not source.exists():
         raise UserError(f"--input {source} does not exist: give a photo or a folder of photos")
+    if not source.is_file():
+        raise UserError(f"--input {source} is {not_regular(source)}. Give a photo or a folder "
+                        "of photos")
     return [source]
 
 
@@ -179,7 +186,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             rgb, alpha = load_rgba(path)
         except ImageError as error:
             failed.append(str(error))
-            tqdm.write(f"skipped: {error}")
+            tqdm.write(f"skipped: {error}", file=sys.stderr)
             continue
         height, width = rgb.shape[:2]
         with tqdm(total=tile_count(height, width, tile), desc=path.name, unit="tile", leave=False,

@@ -1,4 +1,4 @@
-"""A run's state on disk: one tf.train.Checkpoint, a lock, and moving a run aside.
+"""A training run's state: one tf.train.Checkpoint of everything a resume needs.
 
 The checkpoint holds the generator, the critic, the optimizers (with their
 learning rates), the epoch, the batch within it, the global step and the random
@@ -6,20 +6,19 @@ generator, so that a resumed run continues exactly where it stopped. Under
 mixed_float16 the optimizers' dynamic loss scales are saved too, under keys of their
 own, so a run can change its precision on resume: the scales start afresh where the
 checkpoint has none.
+
+Which checkpoint a run resumes from is decided by its files (srgan/checkpoints.py),
+not by TensorFlow's pointer file alone; a save that fails removes its own files.
 """
 
-import datetime
-import fcntl
-import os
-import shutil
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from srgan.errors import UserError
+from srgan import checkpoints
+from srgan.errors import UserError, describe_os_error, first_line
 
-LOCK_FILE = ".lock"
 KEEP = 3
 BEST = "best"
 
@@ -58,13 +57,25 @@ class RunState:
         self._core = tf.train.Checkpoint(**core)
         self._scales = tf.train.Checkpoint(**scales)
         self.checkpoint = tf.train.Checkpoint(**core, **scales)
+        self.folder = Path(folder)
+        # Before the managers read the pointer files: standing() rewrites them where wrong.
+        self.standing = checkpoints.standing(self.folder, repair=True)
+        self.best_standing = checkpoints.standing(self.folder / BEST, repair=True)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=KEEP)
         self.best = tf.train.CheckpointManager(self.checkpoint, str(folder / BEST), max_to_keep=1)
 
     def restore(self) -> str | None:
-        """Loads the latest checkpoint; returns its path, or None on a fresh run."""
-        path = self.manager.latest_checkpoint
+        """Loads the newest intact checkpoint; returns its path, or None on a fresh run.
+
+        A folder that holds checkpoints never starts afresh: where none is intact, this
+        raises UserError (only --restart, which moves the run aside, starts over).
+        """
+        path = self.standing.latest
         if path is None:
+            if self.standing.any_checkpoint:
+                raise UserError(f"no intact checkpoint in {self.folder} ("
+                                + "; ".join(self.standing.notes) + "). Pass --restart to start "
+                                "afresh (the old run, damaged files included, is moved aside).")
             return None
         try:
             self._core.restore(path).assert_existing_objects_matched()
@@ -78,62 +89,27 @@ class RunState:
     def save(self) -> str:
         # CheckpointManager writes the new files first and updates the small
         # `checkpoint` index atomically last: a kill mid-save leaves the last one usable.
-        return self.manager.save(checkpoint_number=int(self.step))
+        return _save(self.manager, Path(self.manager.directory), int(self.step))
 
     def save_best(self) -> str:
         """Saves the run as it is into BEST/, replacing the one there (kept apart from
         the rolling checkpoints, which never prune it)."""
-        return self.best.save(checkpoint_number=int(self.step))
+        return _save(self.best, Path(self.best.directory), int(self.step))
 
 
-class RunLock:
-    """An exclusive lock on a checkpoint folder, held for a whole run.
-
-    flock() is released by the kernel when the process dies, even by kill -9, so a
-    crashed run never leaves a stale lock behind.
-    """
-
-    def __init__(self, folder: Path):
-        self.path = folder / LOCK_FILE
-        self._file = None
-
-    def __enter__(self) -> "RunLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            raise UserError(f"{self.path.parent} is in use by a running training (pid {owner}). "
-                            "Wait for it to finish, stop it, or pass another --checkpoint_dir.")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
-
-
-def move_aside(folder: Path) -> Path | None:
-    """Moves a previous run out of `folder` into FOLDER-YYYYmmdd-HHMMSS.
-
-    Returns where it went, or None where there was nothing to move. The folder itself
-    stays (the repository keeps it), so the lock is taken in place while moving.
-    """
-    kept = (LOCK_FILE, ".gitkeep")
-    if not folder.is_dir() or all(p.name in kept for p in folder.iterdir()):
-        return None
-    with RunLock(folder):
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = folder.with_name(f"{folder.name}-{stamp}")
-        target.mkdir()
-        for entry in folder.iterdir():
-            if entry.name not in kept:
-                shutil.move(str(entry), str(target / entry.name))
-    return target
+def _save(manager: tf.train.CheckpointManager, folder: Path, number: int) -> str:
+    """manager.save(); where it fails (a full disk, a folder made read-only), its own
+    partial files are removed, so the space is freed and the previous checkpoint stays
+    the newest, and a UserError says what happened."""
+    previous = manager.latest_checkpoint
+    prefix = checkpoints.prefix_of(folder, number)
+    try:
+        return manager.save(checkpoint_number=number)
+    except (tf.errors.OpError, OSError) as error:
+        if checkpoints.read_pointer(folder)[0] != prefix.name:
+            checkpoints.remove_checkpoint(prefix)
+        cause = describe_os_error(error) if isinstance(error, OSError) else first_line(error)
+        raise UserError(f"cannot save {prefix}: {cause}. Its partial files were removed; "
+                        f"the previous checkpoint ({previous or 'none yet'}) is intact. Fix the "
+                        "cause (free space, permissions) and run the same command to "
+                        "resume.") from error

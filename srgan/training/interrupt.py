@@ -1,11 +1,15 @@
 """Turns Ctrl+C and SIGTERM into a request to stop after the current step."""
 
+import os
 import signal
 import sys
 
+# A shell's status for a process ended by SIGINT.
+QUIT_STATUS = 130
+
 
 class StopRequest:
-    """While active, the first SIGINT/SIGTERM sets `requested`; a second one aborts at once.
+    """While active, the first SIGINT/SIGTERM sets `requested`; a second one quits at once.
 
     The training loop checks `requested` between steps, writes a checkpoint and
     returns, so an interrupted run loses nothing.
@@ -19,7 +23,13 @@ class StopRequest:
 
     def _handle(self, signum, frame) -> None:
         if self.requested:
-            raise KeyboardInterrupt
+            # At once and without saving, as promised. An exception raised here would
+            # unwind through tqdm and TensorFlow ("Exception ignored in ...") and could
+            # land in the middle of a save; the kernel releases the run's lock, and the
+            # next run removes a half-written save's files.
+            print(f"\n{signal.Signals(signum).name} received again: quitting without saving.",
+                  file=sys.stderr, flush=True)
+            os._exit(QUIT_STATUS)
         self.requested = True
         name = signal.Signals(signum).name
         print(f"\n{name} received: saving a checkpoint after this step "

@@ -28,7 +28,8 @@ from srgan.losses.content import content_loss, mse_loss
 from srgan.losses.perceptual import VGG54_LAYER, build_vgg_features, vgg54_loss
 from srgan.models import build_networks
 from srgan.training.batchnorm import recompute_batchnorm_statistics
-from srgan.training.checkpointing import BEST, RunLock, RunState, move_aside
+from srgan.checkpoints import RunLock, move_run_aside
+from srgan.training.checkpointing import BEST, RunState
 from srgan.training.interrupt import StopRequest
 from srgan.training.samples import sample_grid, validation_batch
 from srgan.training.steps import SRGANSteps, TrainSteps, WSRGANSteps
@@ -168,7 +169,7 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
         content_loss(config.content_loss)  # an unknown name fails before the lock is taken
     folder = Path(config.checkpoint_dir)
     if restart:
-        moved = move_aside(folder)
+        moved = move_run_aside(folder)
         if moved is not None:
             log(f"--restart: the previous run was moved to {moved}")
     with RunLock(folder):
@@ -186,6 +187,9 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
         rng = tf.random.Generator.from_seed(config.seed)
         state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
                          warmup_optimizer)
+        for standing in (state.standing, state.best_standing):
+            if standing.notes:
+                log(standing.explain())
         restored = state.restore()
         if restored is None and config.init == "pretrained":
             start_from_pretrained(config, generator)
