@@ -24,7 +24,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from srgan.evaluation.testing import device_name  # noqa: E402
-from srgan.models import MODELS  # noqa: E402
+from srgan.registry import NAMES as MODELS  # noqa: E402
 
 
 def inference_flops(generator: keras.Model, batch: int) -> int:

@@ -129,7 +129,8 @@ def live_flops(concrete: tf.types.experimental.ConcreteFunction) -> int:
     return total
 
 
-def _random_vgg(layer: str, size: int):
+def _random_vgg(weights: str, layer: str, size: int):
+    """A VGG19 of random weights (`weights` is ignored): the cost of ImageNet's."""
     import keras
     vgg19 = keras.applications.VGG19(include_top=False, weights=None, input_shape=(size, size, 3))
     vgg = keras.Model(vgg19.input, vgg19.get_layer(layer).output)
@@ -144,9 +145,8 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     56 px for the seed's model, VGG54 at 48 px for the baselines."""
     import keras
 
+    from srgan import registry
     from srgan.config import TrainConfig
-    from srgan.losses.content import content_loss
-    from srgan.losses.perceptual import VGG54_LAYER, VGG_LAYER, VGG_SIZE, vgg54_loss
     from srgan.models import build_networks
     from srgan.precision import policy as dtype_policy
     from srgan.training.loop import optimizers, step_class
@@ -154,13 +154,9 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     keras.utils.set_random_seed(0)
     with dtype_policy(policy):
         generator, critic = build_networks(model, features, blocks, 48)
-        if model == "seed":
-            vgg, content = _random_vgg(VGG_LAYER, VGG_SIZE), content_loss("ssim")
-        else:
-            vgg54 = _random_vgg(VGG54_LAYER, 48)
-            vgg, content = None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
-    generator_optimizer, critic_optimizer, _ = optimizers(TrainConfig(model=model),
-                                                          loss_scale=policy == "mixed_float16")
+        config = TrainConfig(model=model, vgg_weights="random")
+        vgg, content = registry.spec(model).losses(config, _random_vgg)
+    generator_optimizer, critic_optimizer, _ = optimizers(config, loss_scale=policy == "mixed_float16")
     generator_optimizer.build(generator.trainable_variables)
     critic_optimizer.build(critic.trainable_variables)
     return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,

@@ -1,24 +1,15 @@
 """A training run's settings: the seed's hyper-parameters as defaults.
 
-The settings are saved as JSON beside the checkpoint, so that resuming, testing and
-exporting rebuild the same networks without repeating the flags.
+A run saves them as settings.json beside its checkpoints (srgan/run/settings.py), so
+that resuming, testing and exporting rebuild the same networks without the flags.
 """
 
 import dataclasses
-import json
-import types
-import typing
-from pathlib import Path
 
+from srgan import registry
 from srgan.errors import UserError
-from srgan.files import write_text
 
-SETTINGS_FILE = "settings.json"
-# What fixes the shapes of the saved weights: resuming with other values cannot work.
-ARCHITECTURE = ("model", "features", "blocks", "hr_size")
-MODELS = ("seed", "srgan", "wsrgan")
-# The seed's RMSProp rate; the baselines' Adam rate of the SRGAN paper.
-LEARNING_RATES = {"seed": 8e-5, "srgan": 1e-4, "wsrgan": 1e-4}
+CONTENT_LOSSES = ("mse", "ssim", "ms_ssim")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
 WARMUP_SCHEDULES = ("constant", "cosine")
@@ -33,7 +24,7 @@ class TrainConfig:
     blocks: int = 16
     hr_size: int = 48
     batch_size: int = 16
-    lr_init: float | None = None  # None: LEARNING_RATES[model]
+    lr_init: float | None = None  # None: the model's rate (srgan/registry.py)
     lr_decay: float = 0.5
     decay_every: int | None = None  # None: n_epoch // 2, as the seed
     n_epoch: int = 10000
@@ -61,7 +52,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.lr_init is None:
-            self.lr_init = LEARNING_RATES.get(self.model, LEARNING_RATES["seed"])
+            known = registry.MODELS.get(self.model, registry.MODELS["seed"])
+            self.lr_init = known.learning_rate
         if self.warmup_lr is None:
             self.warmup_lr = self.lr_init
         if self.warmup_crop is None:
@@ -72,8 +64,8 @@ class TrainConfig:
         return self.decay_every or max(1, self.n_epoch // 2)
 
     def validate(self) -> None:
-        if self.model not in MODELS:
-            raise UserError(f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.model not in registry.NAMES:
+            raise UserError(f"--model must be one of {', '.join(registry.NAMES)}, got {self.model!r}")
         positive = ("features", "batch_size", "save_every", "hr_size")
         for name in positive:
             if getattr(self, name) < 1:
@@ -93,7 +85,7 @@ class TrainConfig:
         if self.warmup_crop < 4 or self.warmup_crop % 4:
             raise UserError(f"--warmup_crop must be a positive multiple of 4, got {self.warmup_crop}")
         choices = {"precision": PRECISIONS, "warmup_optimizer": WARMUP_OPTIMIZERS,
-                   "warmup_schedule": WARMUP_SCHEDULES}
+                   "warmup_schedule": WARMUP_SCHEDULES, "content_loss": CONTENT_LOSSES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name} must be one of {', '.join(allowed)}, "
@@ -107,63 +99,3 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def save_settings(config: TrainConfig, folder: Path) -> None:
-    """Writes settings.json atomically, so a kill never leaves half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / SETTINGS_FILE, json.dumps(config.to_json(), indent=2) + "\n")
-
-
-def _accepts(kind: object, value: object) -> bool:
-    """Whether JSON `value` fits the field type `kind` (int, float, str, bool, X | None)."""
-    if isinstance(kind, types.UnionType):
-        return any(_accepts(option, value) for option in typing.get_args(kind))
-    if kind is type(None):
-        return value is None
-    if isinstance(value, bool):  # JSON true/false is no number
-        return kind is bool
-    if kind is float:
-        return isinstance(value, (int, float))
-    return isinstance(value, kind)
-
-
-def load_settings(folder: Path) -> dict | None:
-    """The settings saved in `folder`, checked field by field; None where there are none.
-
-    Every known field must have its type and a value the flags would accept; unknown
-    fields (from another version) are kept but not used.
-    """
-    path = folder / SETTINGS_FILE
-    if not path.is_file():
-        return None
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is damaged ({error}); move it away or pass --restart") from error
-    if not isinstance(saved, dict):
-        raise UserError(f"{path} is not a run's settings (a JSON {type(saved).__name__}, not an "
-                        "object); move it away or pass --restart")
-    fields = {field.name: field.type for field in dataclasses.fields(TrainConfig)}
-    for name, value in saved.items():
-        if name in fields and not _accepts(fields[name], value):
-            raise UserError(f"{path}: {name} is {json.dumps(value)}, not of type "
-                            f"{_type_name(fields[name])}; fix it, or move the run away")
-    try:
-        TrainConfig(**{name: value for name, value in saved.items() if name in fields}).validate()
-    except UserError as error:
-        raise UserError(f"{path} holds a value no run can have: {error}") from error
-    return saved
-
-
-def _type_name(kind: object) -> str:
-    return " or ".join("null" if option is type(None) else option.__name__
-                       for option in (typing.get_args(kind) or (kind,)))
-
-
-def architecture_mismatch(saved: dict, config: TrainConfig) -> list[str]:
-    """Lines naming each architecture setting that differs from the saved run."""
-    defaults = TrainConfig()
-    return [f"--{name} {getattr(config, name)} (the checkpoint has {saved.get(name, getattr(defaults, name))})"
-            for name in ARCHITECTURE
-            if saved.get(name, getattr(defaults, name)) != getattr(config, name)]

@@ -24,11 +24,12 @@ import skimage.data
 import tensorflow as tf
 
 from srgan import cli
-from srgan.checkpoints import RunLock
 from srgan.data import download, stl10
 from srgan.data.images import save_png
 from srgan.data.prepare import prepare
 from srgan.errors import UserError
+from srgan.run.folder import RunLock
+from tests.helpers import checkpoint_values
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1", "--seed", "1",
@@ -230,12 +231,6 @@ sys.exit(main(sys.argv[1:]))
 '''
 
 
-def checkpoint_values(prefix: Path) -> dict[str, np.ndarray]:
-    reader = tf.train.load_checkpoint(str(prefix))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))}
-
-
 def test_kill_9_during_a_save_loses_nothing(run, data_dir, base, capsys, tmp_path):
     folder = tmp_path / "run"
     script = tmp_path / "killer.py"
@@ -286,7 +281,7 @@ def no_space(path_argument: int | str):
 
 
 @pytest.mark.parametrize("mode, target, argument", [
-    ("train", "srgan.config.write_text", 0),
+    ("train", "srgan.run.settings.write_text", 0),
     ("testing", "srgan.evaluation.testing.save_png", 0),
     ("upscale", "srgan.inference.upscale.save_png", 0),
     ("export", "keras.Model.save", 1),

@@ -7,9 +7,9 @@ import tensorflow as tf
 
 from srgan import precision
 from srgan.models import build_networks
+from srgan.run.state import RunState
 from srgan.training import loop
-from srgan.training.checkpointing import RunState
-from tests.test_training import checkpoint_values, data_dir, tiny_config  # noqa: F401
+from tests.helpers import checkpoint_values, tiny_config
 
 MODELS = ("seed", "srgan", "wsrgan")
 

@@ -319,7 +319,7 @@ def test_interrupted_prepare_is_finished_by_a_rerun(tmp_path: Path, stl, monkeyp
 
 
 def parse(*flags: str) -> argparse.Namespace:
-    return cli.build_parser().parse_args(["--mode=prepare", *flags])
+    return cli.parse_args(["--mode=prepare", *flags])
 
 
 def test_cli_without_source_names_the_choices() -> None:

@@ -15,8 +15,7 @@ from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.restore import load_generator
 from srgan.training import loop
-from tests.test_testing import photo, write_run
-from tests.test_training import data_dir, tiny_config  # noqa: F401
+from tests.helpers import photo, tiny_config, write_run
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ import tensorflow as tf
 
 from srgan.config import TrainConfig
 from srgan.data.pipeline import PhotoSet, crop_areas, steps_per_epoch, training_dataset
-from srgan.data.prepare import detail, prepare
 from srgan.data.images import list_images, load_rgb, save_png
+from srgan.data.prepare import detail, prepare
 from srgan.errors import UserError
 from srgan.evaluation.testing import run_testing
 from srgan.models import build_generator
 from srgan.training import loop
 from srgan.training.batchnorm import batchnorm_layers, recompute_batchnorm_statistics
-from tests.test_training import data_dir, tiny_config  # noqa: F401
+from tests.helpers import tiny_config
 
 
 def test_big_photos_give_one_random_crop_per_crop_area():

@@ -9,42 +9,24 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import skimage.data
 import tensorflow as tf
 from PIL import Image
 
 from srgan.cli import main
-from srgan.config import TrainConfig, save_settings
+from srgan.config import TrainConfig
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.errors import UserError
 from srgan.evaluation.report import COLUMNS
 from srgan.evaluation.testing import parse_compare, run_testing
 from srgan.inference.restore import load_generator
 from srgan.metrics import gmsd, ms_ssim, psnr, ssim
-from srgan.models import build_generator, build_networks
-from srgan.training.checkpointing import RunState
-
-
-def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
-              model: str = "seed") -> keras.Model:
-    """A training checkpoint as training writes it (RunState), with a tiny generator."""
-    keras.utils.set_random_seed(seed)
-    generator, critic = build_networks(model, features, blocks, hr_size=12)
-    state = RunState(folder, generator, critic, keras.optimizers.RMSprop(1e-4),
-                     keras.optimizers.RMSprop(1e-4), tf.random.Generator.from_seed(seed))
-    state.save()
-    save_settings(TrainConfig(model=model, features=features, blocks=blocks, seed=seed, hr_size=12),
-                  folder)
-    return generator
+from srgan.models import build_generator
+from srgan.run.settings import save_settings
+from tests.helpers import photo, write_run
 
 
 def sr_of(generator: keras.Model, lr: np.ndarray) -> np.ndarray:
     return from_model(generator(to_model(lr[np.newaxis]), training=False)).numpy()[0]
-
-
-def photo(height: int, width: int, name: str = "astronaut") -> np.ndarray:
-    image = Image.fromarray(getattr(skimage.data, name)()[:, :, :3])
-    return np.asarray(image.resize((width, height), Image.BICUBIC))
 
 
 @pytest.fixture(scope="module")

@@ -13,44 +13,17 @@ import skimage.data
 import tensorflow as tf
 from PIL import Image
 
-from srgan.config import TrainConfig, load_settings
+from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.errors import UserError
 from srgan.models import build_critic, build_generator
+from srgan.run.folder import RunLock
+from srgan.run.settings import load_settings
 from srgan.training import loop
-from srgan.checkpoints import RunLock
 from srgan.training.steps import TrainSteps
+from tests.helpers import checkpoint_values, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    """Eight 64x64 training crops and two test crops of real photos."""
-    folder = tmp_path_factory.mktemp("data")
-    photos = [skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee()]
-    for i in range(10):
-        photo = photos[i % 3]
-        top, left = 25 * i, 30 * i
-        split = "train" if i < 8 else "test"
-        save_png(folder / split / f"photo{i}.png", photo[top:top + 64, left:left + 64])
-    return folder
-
-
-def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfig:
-    settings = dict(features=4, blocks=1, batch_size=4, n_epoch=2, save_every=1, seed=7,
-                    vgg_weights="none", data_dir=str(data_dir), checkpoint_dir=str(checkpoint_dir),
-                    precision="float32")
-    settings.update(overrides)
-    return TrainConfig(**settings)
-
-
-def checkpoint_values(checkpoint_dir: Path) -> dict[str, np.ndarray]:
-    """Every saved value: weights, optimizer slots, counters and the random state
-    (less the count of saves, which an interrupted run has one more of)."""
-    reader = tf.train.load_checkpoint(str(checkpoint_dir))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))}
 
 
 def network_weights(checkpoint_dir: Path, features: int = 4) -> dict[str, list[np.ndarray]]:
@@ -158,8 +131,8 @@ def test_content_loss_is_mse_for_the_first_four_percent_of_gan_epochs():
 
 
 def test_esrgan_is_the_seeds_name_for_train():
-    from srgan.cli import RUNNERS, build_parser
-    assert build_parser().parse_args([]).mode == "train"
+    from srgan.cli import RUNNERS, parse_args
+    assert parse_args([]).mode == "train"
     assert RUNNERS["esrgan"] is RUNNERS["train"]
 
 

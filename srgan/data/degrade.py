@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+# The generators' factor: 12x12 LR to 48x48 HR.
+SCALE = 4
+
 
 def to_model(images: tf.Tensor) -> tf.Tensor:
     """uint8 or float [0, 255] -> float32 in [-1, 1]."""
@@ -19,7 +22,7 @@ def from_model(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(pixels, 0.0, 255.0), tf.uint8)
 
 
-def downsample(hr: tf.Tensor, scale: int = 4) -> tf.Tensor:
+def downsample(hr: tf.Tensor, scale: int = SCALE) -> tf.Tensor:
     """HR (NHWC or HWC, uint8 or float [0, 255]) -> LR, float32 [0, 255], whole levels.
 
     Antialiased bicubic, as PIL's `Image.BICUBIC` resize. The result is rounded and

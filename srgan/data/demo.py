@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
-from PIL import Image
 
-from srgan.data.images import save_png
+from srgan.data.images import centred_tiles, resize_bicubic, save_png
 
 # Everyday colour photos that ship inside scikit-image (no download needed).
 # Left out: colorwheel and logo (graphics), hubble_deep_field (mostly black sky),
@@ -37,19 +36,7 @@ def _fit_patch_budget(photo: np.ndarray, hr_size: int) -> np.ndarray:
     # Flooring the new sides keeps (h / hr) * (w / hr) at or under the budget.
     factor = math.sqrt(MAX_PATCHES_PER_PHOTO * hr_size * hr_size / (height * width))
     size = (int(width * factor), int(height * factor))
-    return np.asarray(Image.fromarray(photo).resize(size, Image.BICUBIC))
-
-
-def _patches(photo: np.ndarray, hr_size: int) -> list[np.ndarray]:
-    """Non-overlapping hr_size patches on a grid centred in the photo, row by row."""
-    height, width = photo.shape[:2]
-    rows, cols = height // hr_size, width // hr_size
-    top, left = (height - rows * hr_size) // 2, (width - cols * hr_size) // 2
-    return [
-        photo[top + r * hr_size : top + (r + 1) * hr_size, left + c * hr_size : left + (c + 1) * hr_size]
-        for r in range(rows)
-        for c in range(cols)
-    ]
+    return resize_bicubic(photo, *size)
 
 
 def build_demo_set(data_dir: Path, hr_size: int = 48) -> tuple[int, int]:
@@ -61,7 +48,7 @@ def build_demo_set(data_dir: Path, hr_size: int = 48) -> tuple[int, int]:
     for name in DEMO_PHOTOS:
         split = "test" if name == TEST_PHOTO else "train"
         photo = _fit_patch_budget(_demo_photo(name), hr_size)
-        for k, patch in enumerate(_patches(photo, hr_size)):
+        for k, (_, _, patch) in enumerate(centred_tiles(photo, hr_size)):
             path = Path(data_dir) / split / f"{name}_{k:04d}.png"
             if not path.exists():
                 save_png(path, patch)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
 from srgan.errors import UserError
+from srgan.files import atomic_open
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -142,16 +142,26 @@ def save_png(path: Path, image: np.ndarray) -> None:
         raise ValueError(f"save_png needs uint8 HxW, HxWx3 or HxWx4, got {image.dtype} {image.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A hidden, unique name in the same folder: readers never see a half-written
-    # PNG, list_images skips it, and os.replace stays on one filesystem.
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temp, "xb") as file:
-            Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG")
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    # Hidden while written: list_images skips it.
+    with atomic_open(path, "wb") as file:
+        Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG")
+
+
+def resize_bicubic(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """uint8 `image` resized with PIL's bicubic: bicubic upscaling, the baseline every
+    table compares with, and the downsizing of photos to a size."""
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.BICUBIC))
+
+
+def centred_tiles(photo: np.ndarray, side: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(row, column, tile) for the side x side tiles of a grid centred in the photo."""
+    height, width = photo.shape[:2]
+    rows, cols = height // side, width // side
+    top, left = (height - rows * side) // 2, (width - cols * side) // 2
+    for r in range(rows):
+        for c in range(cols):
+            y, x = top + r * side, left + c * side
+            yield r, c, photo[y : y + side, x : x + side]
 
 
 def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str]]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
-import re
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -20,8 +18,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from srgan.data import stl10
-from srgan.data.images import IMAGE_EXTENSIONS, ImageError, list_images, load_photo, save_png
+from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
+                               save_png)
 from srgan.errors import UserError
+from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
 
 SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
@@ -30,8 +30,6 @@ SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path o
 SPLITS = ("train", "test")
 # Under DATA_DIR: where the STL10 archive is downloaded and extracted.
 DOWNLOADS = "downloads"
-# save_png's temporary names: ".NAME.png.<32 hex digits>.tmp".
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+\.png)\.[0-9a-f]{32}\.tmp$")
 
 
 @dataclasses.dataclass
@@ -73,9 +71,9 @@ class _SplitWriter:
         self.stale: dict[str, list[Path]] = collections.defaultdict(list)
         for path in folder.iterdir():
             self.existing.add(path.name)
-            match = _TEMP_NAME.match(path.name)
-            if match:
-                self.stale[match["name"]].append(path)
+            target = target_of_temporary(path.name)
+            if target is not None:
+                self.stale[target].append(path)
         self.claimed: set[str] = set()
         self.written = 0
         self.kept = 0
@@ -147,17 +145,6 @@ def detail(image: np.ndarray) -> float:
     """
     luma = rgb_to_y(image)
     return float(np.mean(np.abs(np.diff(luma, axis=0))) + np.mean(np.abs(np.diff(luma, axis=1))))
-
-
-def tiles(photo: np.ndarray, side: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(row, column, tile) for the side x side tiles of a grid centred in the photo."""
-    height, width = photo.shape[:2]
-    rows, cols = height // side, width // side
-    top, left = (height - rows * side) // 2, (width - cols * side) // 2
-    for r in range(rows):
-        for c in range(cols):
-            y, x = top + r * side, left + c * side
-            yield r, c, photo[y : y + side, x : x + side]
 
 
 def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 0,
@@ -277,7 +264,7 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
         if patch is None:
             writer.write(f"{name}.png", photo)
             continue
-        for r, c, tile in tiles(photo, patch):
+        for r, c, tile in centred_tiles(photo, patch):
             if detail(tile) < min_detail:
                 continue
             tile_name = f"{name}_r{r:02d}_c{c:02d}.png"

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from srgan.data.download import check_free_space, download
+from srgan.data.images import resize_bicubic
 from srgan.errors import UserError
 
 STL10_URL = "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"
@@ -74,7 +74,7 @@ def hr_images(path: Path, indices: Iterable[int], size: int) -> Iterator[tuple[i
         for index in group:
             photo = batch[index - group[0]]
             if size != SIDE:
-                photo = np.asarray(Image.fromarray(photo).resize((size, size), Image.BICUBIC))
+                photo = resize_bicubic(photo, size, size)
             yield index, photo
 
 

@@ -12,13 +12,12 @@ and compare.png (HR | SRGAN | W-SRGAN | seed model) are written into the results
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-import sys
 import time
 from pathlib import Path
 
-from srgan import files
-from srgan.checkpoints import move_run_aside, saved_step
+from srgan import files, registry
 from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -26,17 +25,18 @@ from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_
 from srgan.evaluation.testing import BICUBIC, GRID_IMAGES, MODEL, hr_and_lr, run_testing, test_pairs
 from srgan.inference.upscale import output_names
 from srgan.precision import resolve
+from srgan.run.folder import move_run_aside
+from srgan.run.state import saved_step
 from srgan.training.loop import train
 
 # Trained in this order: the cheap baselines first, so an interrupted compare has
-# the most rows to show soonest.
-ORDER = ("srgan", "wsrgan", "seed")
-LABELS = {BICUBIC: "bicubic", "srgan": "SRGAN", "wsrgan": "W-SRGAN", MODEL: "seed model"}
+# the most rows to show soonest; the project's model last, as the seed's table has it.
+ORDER = tuple(sorted(registry.NAMES, key=lambda name: not registry.MODELS[name].baseline))
+BASELINES, OURS = ORDER[:-1], ORDER[-1]
+LABELS = {BICUBIC: "bicubic", MODEL: registry.MODELS[OURS].display_name,
+          **{name: registry.MODELS[name].display_name for name in BASELINES}}
 STATE_FILE = "compare_state.json"
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+log = logging.getLogger(__name__)
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -48,10 +48,7 @@ def _load_state(root: Path, budget: dict) -> dict:
     path = root / STATE_FILE
     if not path.is_file():
         return {"budget": budget, "models": {}}
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise UserError(f"{path} is damaged ({error}); pass --restart to compare afresh") from error
+    state = files.read_json(path, "pass --restart to compare afresh")
     saved = state.get("budget", {})
     changed = [f"--{name} {budget[name]} (it has {saved.get(name)})"
                for name in budget if budget[name] is not None and saved.get(name) != budget[name]]
@@ -77,7 +74,7 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
         for model in ORDER:
             moved = move_run_aside(root / model)
             if moved is not None:
-                _log(f"--restart: the previous {model} run was moved to {moved}")
+                log.info(f"--restart: the previous {model} run was moved to {moved}")
         (root / STATE_FILE).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     budget = {"n_epoch": settings.get("n_epoch", TrainConfig().n_epoch), "minutes": minutes,
@@ -92,13 +89,13 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
     for model in ORDER:
         entry = state["models"].setdefault(model, {"seconds": 0.0, "done": False})
         if entry["done"]:
-            _log(f"compare: {model} already trained ({entry['seconds']:.0f} s); not retrained")
+            log.info(f"compare: {model} already trained ({entry['seconds']:.0f} s); not retrained")
             continue
         config = TrainConfig(**fields, model=model, checkpoint_dir=str(root / model))
         deadline = None
         if minutes is not None:
             deadline = time.monotonic() + 60 * minutes - entry["seconds"]
-        _log(f"compare: training {model} in {root / model}"
+        log.info(f"compare: training {model} in {root / model}"
              + (f" ({60 * minutes - entry['seconds']:.0f} s left)" if minutes is not None else ""))
         start = time.monotonic()
         try:
@@ -121,9 +118,9 @@ def _rows(summary: dict, state: dict) -> list[dict]:
     rows = []
     methods = summary["methods"]
     # The seed's table order: bicubic, the baselines, then the model compared with them.
-    for method in sorted(methods, key=[BICUBIC, "srgan", "wsrgan", MODEL].index):
+    for method in sorted(methods, key=[BICUBIC, *BASELINES, MODEL].index):
         means = methods[method]
-        model = "seed" if method == MODEL else method
+        model = OURS if method == MODEL else method
         entry = state["models"].get(model, {})
         rows.append({"method": LABELS.get(method, method), **means,
                      "train_steps": entry.get("steps", ""),
@@ -156,7 +153,7 @@ def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
     names = output_names([hr for hr, _ in pairs])
     rows = []
     for hr_path, lr_path in pairs:
-        paths = [results_dir / method / names[hr_path] for method in ("srgan", "wsrgan", MODEL)]
+        paths = [results_dir / method / names[hr_path] for method in (*BASELINES, MODEL)]
         if not all(path.is_file() for path in paths):
             continue  # skipped by testing (too small or unreadable)
         hr = hr_and_lr(hr_path, lr_path)[0]
@@ -173,8 +170,8 @@ def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: 
     data_dir = Path(settings.get("data_dir", TrainConfig().data_dir))
     results_dir = Path(results_dir)
     policy, _ = resolve(settings.get("precision", TrainConfig().precision))
-    summary = run_testing(root / "seed", None, data_dir, results_dir,
-                          [f"srgan={root / 'srgan'}", f"wsrgan={root / 'wsrgan'}"], tile, policy)
+    summary = run_testing(root / OURS, None, data_dir, results_dir,
+                          [f"{name}={root / name}" for name in BASELINES], tile, policy)
     text = write_table(results_dir, summary, state)
     write_compare_grid(results_dir, data_dir)
     return text

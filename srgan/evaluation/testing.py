@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 from tqdm import tqdm
 
-from srgan.data.degrade import downsample
-from srgan.data.images import ImageError, list_images, load_rgb, save_png
+from srgan.data.degrade import SCALE, downsample
+from srgan.data.images import ImageError, list_images, load_rgb, resize_bicubic, save_png
 from srgan.errors import UserError
 from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, write_grid,
                                      write_summary)
@@ -34,7 +33,6 @@ from srgan.inference.upscale import (
 from srgan.metrics import gmsd, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
 
-SCALE = 4
 BORDER = 4
 MIN_HR = 2 * BORDER + WINDOW_SIZE
 GRID_IMAGES = 16
@@ -127,7 +125,7 @@ def _check_scorable(hr_path: Path, hr: np.ndarray) -> None:
 
 def bicubic(lr: np.ndarray) -> np.ndarray:
     height, width = lr.shape[:2]
-    return np.asarray(Image.fromarray(lr).resize((SCALE * width, SCALE * height), Image.BICUBIC))
+    return resize_bicubic(lr, SCALE * width, SCALE * height)
 
 
 def device_name() -> str:

@@ -6,15 +6,13 @@ serving signature takes a uint8 HxWx3 photo of any size and returns the uint8
 4Hx4Wx3 result, the pixel mapping included.
 """
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from srgan.data.degrade import from_model, to_model
+from srgan.files import atomic_path
 
 KERAS_FILE = "generator.keras"
 SAVED_MODEL_DIR = "saved_model"
@@ -39,23 +37,9 @@ def export_generator(generator: keras.Model, output: Path) -> tuple[Path, Path]:
     """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex
     keras_path, saved_path = output / KERAS_FILE, output / SAVED_MODEL_DIR
-    keras_temp = output / f".{KERAS_FILE}.{token}.keras"  # save() insists on the suffix
-    saved_temp = output / f".{SAVED_MODEL_DIR}.{token}"
-    try:
-        generator.save(keras_temp)
-        module = _Serving(generator)
+    module = _Serving(generator)
+    with atomic_path(keras_path, ".keras") as keras_temp, atomic_path(saved_path) as saved_temp:
+        generator.save(keras_temp)  # Keras insists on the .keras suffix
         tf.saved_model.save(module, str(saved_temp), signatures={"serving_default": module.serve})
-        os.replace(keras_temp, keras_path)
-        if saved_path.exists():
-            old = output / f".{SAVED_MODEL_DIR}.old.{token}"
-            os.replace(saved_path, old)
-            os.replace(saved_temp, saved_path)
-            shutil.rmtree(old)
-        else:
-            os.replace(saved_temp, saved_path)
-    finally:
-        keras_temp.unlink(missing_ok=True)
-        shutil.rmtree(saved_temp, ignore_errors=True)
     return keras_path, saved_path

@@ -8,31 +8,33 @@ weights are read from the checkpoint (the critic and optimizers are ignored).
 import gc
 import logging
 import re
-import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from srgan import checkpoints
 from srgan import precision as precisions
-from srgan.config import SETTINGS_FILE, TrainConfig, load_settings
-from srgan.errors import UserError, first_line
+from srgan.config import TrainConfig
+from srgan.errors import UserError
 from srgan.inference import pretrained
 from srgan.models import build_generator_for
+from srgan.run import folder as run_folder
+from srgan.run.settings import SETTINGS_FILE, load_settings
+from srgan.run.state import restore_generator
 
+log = logging.getLogger(__name__)
 # The shard suffixes of a checkpoint's files; a user may name one of them.
 _CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(index|data-\d+-of-\d+)$")
 
 
-def _standing(folder: Path) -> checkpoints.Standing:
+def _standing(folder: Path) -> run_folder.Standing:
     """Where the run in `folder` stands. Damaged checkpoints are moved aside only when no
     training holds the folder (and it is writable); otherwise they are skipped."""
     try:
-        with checkpoints.RunLock(folder):
-            return checkpoints.standing(folder, repair=True)
+        with run_folder.RunLock(folder):
+            return run_folder.standing(folder, repair=True)
     except (UserError, OSError):
-        return checkpoints.standing(folder, repair=False)
+        return run_folder.standing(folder, repair=False)
 
 
 def _newest_intact(folder: Path, missing: str) -> str:
@@ -46,7 +48,7 @@ def _newest_intact(folder: Path, missing: str) -> str:
                             "--restart (the damaged run is moved aside).")
         raise UserError(missing)
     if standing.notes:
-        print(standing.explain(), file=sys.stderr)
+        log.info(standing.explain())
     return standing.latest
 
 
@@ -63,7 +65,7 @@ def find_checkpoint(checkpoint_dir: Path, checkpoint: Path | None = None) -> str
     if not Path(prefix + ".index").is_file():
         raise UserError(f"no checkpoint at {checkpoint}: expected {prefix}.index and its data "
                         "file, as training writes them (e.g. checkpoint/ckpt-1000)")
-    why = checkpoints.damage(Path(prefix))
+    why = run_folder.damage(Path(prefix))
     if why is not None:
         raise UserError(f"checkpoint {prefix} is damaged ({why}). Name another, or leave out "
                         "--checkpoint to use the newest intact one in --checkpoint_dir.")
@@ -82,23 +84,6 @@ def saved_config(folder: Path) -> TrainConfig:
                           if name in TrainConfig.__dataclass_fields__})
 
 
-def _restore(generator: keras.Model, prefix: str) -> str | None:
-    """Reads the generator's weights from `prefix`; None, or why it failed."""
-    try:
-        status = tf.train.Checkpoint(generator=generator).restore(prefix)
-        # The critic, optimizers and counters are in the file too; they are not wanted here.
-        status.expect_partial()
-        # Fails when some generator weight had no counterpart in the file: a generator
-        # with more layers than the checkpoint's. Fewer layers or other widths fail
-        # earlier, in restore(), on the first weight whose shape differs.
-        status.assert_existing_objects_matched()
-    # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
-    # depending on which bytes are wrong); whichever it is, the file cannot be used.
-    except Exception as error:
-        return f"{type(error).__name__}: {first_line(error)}"
-    return None
-
-
 def _restored_generator(config: TrainConfig, prefix: str,
                         precision: str) -> tuple[keras.Model | None, str | None]:
     """The generator `config` describes with the weights of `prefix`; or None and why not.
@@ -114,7 +99,7 @@ def _restored_generator(config: TrainConfig, prefix: str,
     try:
         with precisions.policy(precision):
             generator = build_generator_for(config.model, config.features, config.blocks)
-        failure = _restore(generator, prefix)
+        failure = restore_generator(generator, prefix)
         if failure is None:
             return generator, None
         del generator
@@ -129,7 +114,7 @@ def uses_pretrained(checkpoint_dir: Path, checkpoint: Path | None) -> bool:
     --checkpoint and no trained run in `checkpoint_dir` (a trained run always wins)."""
     if checkpoint is not None:
         return str(checkpoint) == pretrained.NAME
-    return not checkpoints.numbers(Path(checkpoint_dir))
+    return not run_folder.numbers(Path(checkpoint_dir))
 
 
 def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
@@ -143,9 +128,8 @@ def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
     """
     if uses_pretrained(Path(checkpoint_dir), checkpoint):
         if checkpoint is None:
-            print(f"no trained run in {checkpoint_dir}: using the shipped pretrained generator "
-                  f"({pretrained.WEIGHTS.name}; train your own with `python main.py`)",
-                  file=sys.stderr)
+            log.info(f"no trained run in {checkpoint_dir}: using the shipped pretrained generator "
+                     f"({pretrained.WEIGHTS.name}; train your own with `python main.py`)")
         return pretrained.load_pretrained(precision)
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     folder = Path(prefix).parent

@@ -10,28 +10,25 @@ depends on far less context than that: `tile_margin` uses the measured effective
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 from tqdm import tqdm
 
-from srgan.data.degrade import from_model, to_model
-from srgan.data.images import ImageError, list_images, load_rgba, not_regular, save_png
+from srgan import registry
+from srgan.data.degrade import SCALE, from_model, to_model
+from srgan.data.images import (ImageError, list_images, load_rgba, not_regular, resize_bicubic,
+                               save_png)
 from srgan.errors import UserError
-from srgan.models import check_model
-from srgan.models.srresnet import srresnet_context_margin
 
-SCALE = 4
+log = logging.getLogger(__name__)
+
 DEFAULT_TILE = 128
-# LR px of context past which the shipped seed generator's tiled output stops changing by
-# more than 1 level on real photos (bench/measure_margin.py); its receptive field is 70.
-SEED_EFFECTIVE_MARGIN = 12
 # Smaller tiles spend most of their work on the margins around them.
 MIN_TILE = 16
 
@@ -43,27 +40,20 @@ def context_margin(model: str, blocks: int) -> int:
 
     With it each kept output pixel sees exactly the inputs it sees in the untiled run,
     so the two differ only by floating-point summation order (at most 1 level after
-    rounding). The seed's generator: 3 (7x7 fusion) + 4 per residual block (four 3x3
-    convs) + 1 (first upsizing conv) + 1/2 (second, at 2x) + 6/4 (at 4x: 3x3 recon,
-    7x7 recon, two 3x3 refines) = 4 * blocks + 6. The baselines' SRResNet: see
-    `srresnet_context_margin`.
+    rounding). Each model's spec knows its own (srgan/registry.py).
     """
-    check_model(model)
-    if model == "seed":
-        return 4 * blocks + 6
-    return srresnet_context_margin(blocks)
+    return registry.spec(model).context_margin(blocks)
 
 
 def tile_margin(model: str, blocks: int, margin: int | None = None) -> int:
-    """The context each tile gets: `margin` if given (--margin); else, for the seed's
-    generator, the measured effective margin (a quarter of the full receptive field's
-    work per tile), and for the baselines their full receptive field."""
+    """The context each tile gets: `margin` if given (--margin); else the model's measured
+    effective margin where it has one (the seed's generator: a quarter of the full
+    receptive field's work per tile), else its full receptive field."""
     if margin is not None:
         if margin < 0:
             raise UserError(f"--margin must not be negative, got {margin}")
         return margin
-    full = context_margin(model, blocks)
-    return min(SEED_EFFECTIVE_MARGIN, full) if model == "seed" else full
+    return registry.spec(model).tile_margin(blocks)
 
 
 def make_predictor(generator: keras.Model) -> Predictor:
@@ -131,7 +121,7 @@ def upscale_array(predict: Predictor, lr: np.ndarray, tile: int, margin: int,
 def upscale_alpha(alpha: np.ndarray) -> np.ndarray:
     """uint8 HxW alpha -> 4Hx4W with PIL's bicubic: transparency is not photo content."""
     height, width = alpha.shape
-    return np.asarray(Image.fromarray(alpha).resize((SCALE * width, SCALE * height), Image.BICUBIC))
+    return resize_bicubic(alpha, SCALE * width, SCALE * height)
 
 
 def output_names(paths: list[Path]) -> dict[Path, str]:
@@ -149,7 +139,7 @@ def _inputs(source: Path) -> list[Path]:
         skipped: list[str] = []
         paths = list_images(source, skipped=skipped)
         for line in skipped:
-            tqdm.write(f"skipped: {line}", file=sys.stderr)
+            log.warning(f"skipped: {line}")
         if not paths:
             raise UserError(f"no photos in {source} (looked for .png, .jpg, .jpeg, .bmp, "
                             ".webp, .tif, .tiff)")
@@ -186,7 +176,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             rgb, alpha = load_rgba(path)
         except ImageError as error:
             failed.append(str(error))
-            tqdm.write(f"skipped: {error}", file=sys.stderr)
+            log.warning(f"skipped: {error}")
             continue
         height, width = rgb.shape[:2]
         with tqdm(total=tile_count(height, width, tile), desc=path.name, unit="tile", leave=False,

@@ -1,37 +1,29 @@
-"""The networks, by model name: the seed's generator and critic, and the baselines'.
+"""The networks, by model name, as srgan/registry.py describes each model.
 
-`--model` picks a pair from MODELS; training, testing, upscaling and export all
-build through `build_networks` / `build_generator_for`, so they cannot disagree.
+Training, testing, upscaling and export all build through `build_networks` /
+`build_generator_for`, so they cannot disagree.
 """
 
 import keras
 
-from srgan.config import MODELS
+from srgan import registry
 from srgan.models.critic import build_critic
 from srgan.models.generator import build_generator
 from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator
 
 
 def check_model(model: str) -> None:
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {MODELS}")
+    registry.spec(model)
 
 
 def build_generator_for(model: str, features: int = 64, blocks: int = 16) -> keras.Model:
     """The generator of `model`: the seed's, or SRResNet for both baselines."""
-    check_model(model)
-    if model == "seed":
-        return build_generator(features, blocks)
-    return build_srresnet_generator(features, blocks)
+    return registry.spec(model).build_generator(features, blocks)
 
 
 def build_critic_for(model: str, hr_size: int = 48) -> keras.Model:
     """The seed's critic, SRGAN's discriminator (BatchNorm, sigmoid) or W-SRGAN's critic."""
-    check_model(model)
-    if model == "seed":
-        return build_critic(hr_size)
-    gan = model == "srgan"
-    return build_srgan_discriminator(hr_size, batch_norm=gan, sigmoid=gan)
+    return registry.spec(model).build_critic(hr_size)
 
 
 def build_networks(model: str, features: int = 64, blocks: int = 16,
@@ -40,5 +32,5 @@ def build_networks(model: str, features: int = 64, blocks: int = 16,
     return build_generator_for(model, features, blocks), build_critic_for(model, hr_size)
 
 
-__all__ = ["MODELS", "build_critic", "build_critic_for", "build_generator", "build_generator_for",
+__all__ = ["build_critic", "build_critic_for", "build_generator", "build_generator_for",
            "build_networks", "build_srgan_discriminator", "build_srresnet_generator", "check_model"]

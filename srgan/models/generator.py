@@ -8,8 +8,7 @@ instead of sub-pixel shuffle, and a multi-kernel reconstruction.
 import keras
 from keras import layers
 
-SCALE = 4
-
+from srgan.registry import check_size
 
 def _conv(filters: int, size: int, name: str, activation: str | None = None,
           use_bias: bool = True) -> layers.Conv2D:
@@ -41,13 +40,19 @@ def _upsizing_stage(x, name: str):
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 
+def context_margin(blocks: int) -> int:
+    """LR pixels of receptive-field radius, for tiled inference: 3 (7x7 fusion) + 4 per
+    residual block (four 3x3 convs) + 1 (first upsizing conv) + 1/2 (second, at 2x) +
+    6/4 (at 4x: 3x3 recon, 7x7 recon, two 3x3 refines) = 4 * blocks + 6."""
+    return 4 * blocks + 6
+
+
 def build_generator(features: int = 64, blocks: int = 16) -> keras.Model:
     """The seed's generator: any [B, H, W, 3] in [-1, 1] to [B, 4H, 4W, 3] in [-1, 1].
 
     With the defaults it has 2,692,054 trainable weights (docs/DESIGN.md).
     """
-    if features < 1 or blocks < 0:
-        raise ValueError(f"features must be >= 1 and blocks >= 0, got {features}, {blocks}")
+    check_size(features, blocks)
     lr = keras.Input(shape=(None, None, 3), name="lr")
 
     x = layers.Concatenate(name="fusion_concat")([lr, *_multi_kernel(lr, features, "fusion")])

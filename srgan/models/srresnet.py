@@ -17,7 +17,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-SCALE = 4
+from srgan.registry import check_size
+
 SIGMOID_LAYER = "sigmoid"
 # BatchNorm momentum of the paper's TensorFlow-era implementations (decay 0.9).
 BN_MOMENTUM = 0.9
@@ -65,8 +66,7 @@ def build_srresnet_generator(features: int = 64, blocks: int = 16) -> keras.Mode
     Fully convolutional. With the defaults it has 1,550,659 trainable weights
     (1,554,883 with the BatchNorm moving statistics).
     """
-    if features < 1 or blocks < 0:
-        raise ValueError(f"features must be >= 1 and blocks >= 0, got {features}, {blocks}")
+    check_size(features, blocks)
     lr = keras.Input(shape=(None, None, 3), name="lr")
     x = layers.Conv2D(features, 9, padding="same", name="conv_in")(lr)
     head = _prelu("conv_in_prelu")(x)

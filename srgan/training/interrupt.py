@@ -1,9 +1,10 @@
 """Turns Ctrl+C and SIGTERM into a request to stop after the current step."""
 
+import logging
 import os
 import signal
-import sys
 
+log = logging.getLogger(__name__)
 # A shell's status for a process ended by SIGINT.
 QUIT_STATUS = 130
 
@@ -27,13 +28,12 @@ class StopRequest:
             # unwind through tqdm and TensorFlow ("Exception ignored in ...") and could
             # land in the middle of a save; the kernel releases the run's lock, and the
             # next run removes a half-written save's files.
-            print(f"\n{signal.Signals(signum).name} received again: quitting without saving.",
-                  file=sys.stderr, flush=True)
+            log.warning(f"\n{signal.Signals(signum).name} received again: quitting without saving.")
             os._exit(QUIT_STATUS)
         self.requested = True
         name = signal.Signals(signum).name
-        print(f"\n{name} received: saving a checkpoint after this step "
-              "(send it again to quit without saving).", file=sys.stderr, flush=True)
+        log.warning(f"\n{name} received: saving a checkpoint after this step "
+                    "(send it again to quit without saving).")
 
     def __enter__(self) -> "StopRequest":
         for signum in self.SIGNALS:

@@ -1,9 +1,9 @@
 """The training run: data, networks, resume, the epoch loop, checkpoints and logs."""
 
 import json
+import logging
 import math
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +14,8 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from srgan import precision as precisions
-from srgan.config import SETTINGS_FILE, TrainConfig, architecture_mismatch, load_settings, save_settings
+from srgan import registry
+from srgan.config import TrainConfig
 from srgan.data.demo import build_demo_set
 from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
@@ -24,23 +25,20 @@ from srgan.evaluation.validation import VALIDATION_TAG, Validator
 from srgan.files import write_text
 from srgan.inference import pretrained
 from srgan.inference.upscale import tile_margin
-from srgan.losses.content import content_loss, mse_loss
-from srgan.losses.perceptual import VGG54_LAYER, build_vgg_features, vgg54_loss
 from srgan.models import build_networks
+from srgan.run.folder import RunLock, move_run_aside
+from srgan.run.settings import SETTINGS_FILE, architecture_mismatch, load_settings, save_settings
+from srgan.run.state import BEST, RunState
 from srgan.training.batchnorm import recompute_batchnorm_statistics
-from srgan.checkpoints import RunLock, move_run_aside
-from srgan.training.checkpointing import BEST, RunState
 from srgan.training.interrupt import StopRequest
 from srgan.training.samples import sample_grid, validation_batch
-from srgan.training.steps import SRGANSteps, TrainSteps, WSRGANSteps
+from srgan.training.steps import TrainSteps
+
+log = logging.getLogger(__name__)
 
 SAMPLES = 8
 # The seed switches from MSE to the SSIM content loss after 4% of the GAN epochs (ref).
 MSE_FRACTION = 0.04
-
-
-def log(message: str) -> None:
-    tqdm.write(message, file=sys.stderr)
 
 
 class TrainingDiverged(UserError):
@@ -56,12 +54,12 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
                         "(or run --mode=prepare), or leave out --data_dir to train on the demo set.")
     if not (train_dir.is_dir() and list_images(train_dir)):
         n_train, n_test = build_demo_set(data_dir, config.hr_size)
-        log(f"{train_dir} was empty: built the demo set from scikit-image's photos "
+        log.info(f"{train_dir} was empty: built the demo set from scikit-image's photos "
             f"({n_train} training and {n_test} test patches of {config.hr_size} px). "
             "See the README to train on STL10 instead.")
     photos, skipped = load_photo_set(train_dir, config.hr_size)
     if skipped:
-        log(f"skipped {len(skipped)} file(s) in {train_dir}:\n  " + "\n  ".join(skipped))
+        log.info(f"skipped {len(skipped)} file(s) in {train_dir}:\n  " + "\n  ".join(skipped))
     if len(photos) == 0:
         raise UserError(f"none of the files in {train_dir} is a photo of at least "
                         f"{config.hr_size}x{config.hr_size} px")
@@ -101,22 +99,9 @@ def content_is_mse(config: TrainConfig, epoch: int) -> bool:
 
 
 def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
-    """(VGG for the seed's perceptual term or None, the generator's content loss).
-
-    The seed's model: --content_loss, plus VGG19 block4_pool unless --vgg_weights none.
-    The baselines: their content term is VGG54 itself; with --vgg_weights none it
-    falls back to pixel MSE (the paper's SRResNet-MSE / SRGAN-MSE variant).
-    """
-    if config.model == "seed":
-        content = content_loss(config.content_loss)
-        vgg = None if config.vgg_weights == "none" else build_vgg_features(config.vgg_weights)
-        return vgg, content
-    if config.vgg_weights == "none":
-        log(f"--model {config.model} with --vgg_weights none: the content term is pixel MSE "
-            "instead of VGG54 (SRGAN-MSE).")
-        return None, mse_loss
-    vgg54 = build_vgg_features(config.vgg_weights, VGG54_LAYER, config.hr_size)
-    return None, lambda hr, sr: vgg54_loss(vgg54, hr, sr)
+    """(VGG for a perceptual term or None, the generator's content loss), as the
+    model's spec sets them up (srgan/registry.py)."""
+    return registry.spec(config.model).losses(config, registry.default_vgg)
 
 
 def _optimizer(name: str, rate: float, loss_scale: bool) -> keras.optimizers.Optimizer:
@@ -130,10 +115,10 @@ def optimizers(config: TrainConfig, loss_scale: bool = False) -> tuple[
         keras.optimizers.Optimizer, keras.optimizers.Optimizer, keras.optimizers.Optimizer | None]:
     """(generator's, critic's, warm-up's or None where the warm-up uses the generator's).
 
-    The seed: RMSProp (ref). The baselines: Adam with beta1 0.9, as the SRGAN paper;
-    W-SRGAN is "SRGAN trained as a WGAN-GP", so it keeps SRGAN's optimizer.
+    Each model's own (srgan/registry.py): the seed's RMSProp (ref); the baselines' Adam
+    with beta1 0.9, as the SRGAN paper.
     """
-    gan = "rmsprop" if config.model == "seed" else "adam"
+    gan = registry.spec(config.model).optimizer
     warmup = (None if config.warmup_optimizer == "same"
               else _optimizer(config.warmup_optimizer, config.warmup_lr, loss_scale))
     return (_optimizer(gan, config.lr_init, loss_scale), _optimizer(gan, config.lr_init, loss_scale),
@@ -141,8 +126,8 @@ def optimizers(config: TrainConfig, loss_scale: bool = False) -> tuple[
 
 
 def step_class(model: str) -> type[TrainSteps]:
-    """The compiled steps of `model` (looked up when called, so tests can replace one)."""
-    return {"seed": TrainSteps, "srgan": SRGANSteps, "wsrgan": WSRGANSteps}[model]
+    """The compiled steps of `model`."""
+    return registry.spec(model).steps()
 
 
 def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
@@ -154,7 +139,7 @@ def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
                         f"{shipped.model} --features {shipped.features} --blocks {shipped.blocks}); "
                         f"this run has --model {mine[0]} --features {mine[1]} --blocks {mine[2]}")
     pretrained.load_pretrained_weights(generator)
-    log(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
+    log.info(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
 
 
 def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
@@ -165,17 +150,15 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     saved and the same call resumes it.
     """
     config.validate()
-    if config.model == "seed":
-        content_loss(config.content_loss)  # an unknown name fails before the lock is taken
     folder = Path(config.checkpoint_dir)
     if restart:
         moved = move_run_aside(folder)
         if moved is not None:
-            log(f"--restart: the previous run was moved to {moved}")
+            log.info(f"--restart: the previous run was moved to {moved}")
     with RunLock(folder):
         resolve_settings(config, folder)
         policy, why = precisions.resolve(config.precision)
-        log(f"precision {policy} ({why}){', XLA' if config.jit else ''}")
+        log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}")
         photos = load_training_photos(config, data_dir_given)
         with precisions.policy(policy):
             vgg, content = model_losses(config)
@@ -189,7 +172,7 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
                          warmup_optimizer)
         for standing in (state.standing, state.best_standing):
             if standing.notes:
-                log(standing.explain())
+                log.info(standing.explain())
         restored = state.restore()
         if restored is None and config.init == "pretrained":
             start_from_pretrained(config, generator)
@@ -197,9 +180,12 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
         steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
                                          vgg, rng, content, warmup_optimizer, config.jit)
         run = _Run(config, folder, photos, state, steps, deadline)
-        if restored:
-            log(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
-                f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
+        if restored and int(state.epoch) >= run.total_epochs:
+            log.info(f"{restored} has finished all {run.total_epochs} epochs (step "
+                     f"{int(state.step)}): nothing to train. Raise --n_epoch to train on.")
+        elif restored:
+            log.info(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
+                     f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
         return run.loop()
 
 
@@ -255,14 +241,14 @@ class _Run:
                         self.recompute_batchnorm()
                         self.save_samples(epoch)
                         saved = self.state.save()
-                        log(f"epoch {epoch}: saved {saved}" + self.validate(epoch))
+                        log.info(f"epoch {epoch}: saved {saved}" + self.validate(epoch))
                 if stop.requested or self.out_of_time():
                     saved = saved or self.state.save()
-                    log(("time budget used: " if not stop.requested else "")
+                    log.info(("time budget used: " if not stop.requested else "")
                         + f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
                         f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
                     return False
-        log(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}")
+        log.info(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}")
         return True
 
     def run_epoch(self, stop: StopRequest) -> bool:

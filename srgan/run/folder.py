@@ -35,16 +35,6 @@ _TEMP = re.compile(rf"^{PREFIX}-\d+{TEMP_SUFFIX}$")
 _POINTER_TEMP = re.compile(rf"^{POINTER}\.tmp[0-9a-f]+$")
 
 
-# The training step counter, as RunState saves it (its attribute `step`).
-STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
-
-
-def saved_step(folder: Path) -> int:
-    """The step of the newest intact checkpoint in `folder`; 0 where there is none."""
-    latest = standing(folder, repair=False).latest
-    return 0 if latest is None else int(tf.train.load_checkpoint(latest).get_tensor(STEP_KEY))
-
-
 def prefix_of(folder: Path, number: int) -> Path:
     return Path(folder) / f"{PREFIX}-{number}"
 

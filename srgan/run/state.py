@@ -1,4 +1,4 @@
-"""A training run's state: one tf.train.Checkpoint of everything a resume needs.
+"""What a checkpoint holds: one tf.train.Checkpoint of everything a resume needs.
 
 The checkpoint holds the generator, the critic, the optimizers (with their
 learning rates), the epoch, the batch within it, the global step and the random
@@ -7,7 +7,7 @@ mixed_float16 the optimizers' dynamic loss scales are saved too, under keys of t
 own, so a run can change its precision on resume: the scales start afresh where the
 checkpoint has none.
 
-Which checkpoint a run resumes from is decided by its files (srgan/checkpoints.py),
+Which checkpoint a run resumes from is decided by its files (srgan/run/folder.py),
 not by TensorFlow's pointer file alone; a save that fails removes its own files.
 """
 
@@ -16,11 +16,15 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srgan import checkpoints
+from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
 from srgan.errors import UserError, describe_os_error, first_line
 
 KEEP = 3
 BEST = "best"
+# The names the checkpoint gives what it holds (RunState's attributes): read back by
+# the generator-only restore and by the step counter below, and nowhere else.
+GENERATOR = "generator"
+STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 
 
 def _split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, dict]:
@@ -45,7 +49,7 @@ class RunState:
                       "critic_optimizer": (critic_optimizer, critic)}
         if warmup_optimizer is not None and warmup_optimizer is not generator_optimizer:
             optimizers["warmup_optimizer"] = (warmup_optimizer, generator)
-        core = dict(generator=generator, critic=critic, rng=rng,
+        core = dict(**{GENERATOR: generator}, critic=critic, rng=rng,
                     epoch=self.epoch, batch=self.batch, step=self.step)
         scales = {}
         for key, (optimizer, network) in optimizers.items():
@@ -59,8 +63,8 @@ class RunState:
         self.checkpoint = tf.train.Checkpoint(**core, **scales)
         self.folder = Path(folder)
         # Before the managers read the pointer files: standing() rewrites them where wrong.
-        self.standing = checkpoints.standing(self.folder, repair=True)
-        self.best_standing = checkpoints.standing(self.folder / BEST, repair=True)
+        self.standing = standing(self.folder, repair=True)
+        self.best_standing = standing(self.folder / BEST, repair=True)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=KEEP)
         self.best = tf.train.CheckpointManager(self.checkpoint, str(folder / BEST), max_to_keep=1)
 
@@ -102,14 +106,38 @@ def _save(manager: tf.train.CheckpointManager, folder: Path, number: int) -> str
     partial files are removed, so the space is freed and the previous checkpoint stays
     the newest, and a UserError says what happened."""
     previous = manager.latest_checkpoint
-    prefix = checkpoints.prefix_of(folder, number)
+    prefix = prefix_of(folder, number)
     try:
         return manager.save(checkpoint_number=number)
     except (tf.errors.OpError, OSError) as error:
-        if checkpoints.read_pointer(folder)[0] != prefix.name:
-            checkpoints.remove_checkpoint(prefix)
+        if read_pointer(folder)[0] != prefix.name:
+            remove_checkpoint(prefix)
         cause = describe_os_error(error) if isinstance(error, OSError) else first_line(error)
         raise UserError(f"cannot save {prefix}: {cause}. Its partial files were removed; "
                         f"the previous checkpoint ({previous or 'none yet'}) is intact. Fix the "
                         "cause (free space, permissions) and run the same command to "
                         "resume.") from error
+
+
+def saved_step(folder: Path) -> int:
+    """The step of the newest intact checkpoint in `folder`; 0 where there is none."""
+    latest = standing(folder, repair=False).latest
+    return 0 if latest is None else int(tf.train.load_checkpoint(latest).get_tensor(STEP_KEY))
+
+
+def restore_generator(generator: keras.Model, prefix: str) -> str | None:
+    """Reads the generator's weights alone from the checkpoint at `prefix`; None, or
+    why it failed (a damaged file, or a generator of another architecture)."""
+    try:
+        status = tf.train.Checkpoint(**{GENERATOR: generator}).restore(prefix)
+        # The critic, optimizers and counters are in the file too; they are not wanted here.
+        status.expect_partial()
+        # Fails when some generator weight had no counterpart in the file: a generator
+        # with more layers than the checkpoint's. Fewer layers or other widths fail
+        # earlier, in restore(), on the first weight whose shape differs.
+        status.assert_existing_objects_matched()
+    # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
+    # depending on which bytes are wrong); whichever it is, the file cannot be used.
+    except Exception as error:
+        return f"{type(error).__name__}: {first_line(error)}"
+    return None

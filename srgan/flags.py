@@ -1,0 +1,211 @@
+"""The command line's flags, each declared once with the modes that use it.
+
+`python main.py --mode=MODE --help` lists MODE's flags alone; a flag given to a mode
+that does not use it is an error naming the modes it belongs to, never silently
+ignored. `python main.py` alone trains, as the seed's did.
+"""
+
+import argparse
+from collections.abc import Callable
+
+from srgan import registry
+from srgan.config import CONTENT_LOSSES, PRECISIONS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
+
+MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
+         "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
+         "testing": "measure the trained generator against bicubic on DATA_DIR/test",
+         "upscale": "write each photo of --input 4x larger into --output",
+         "export": "write the generator as generator.keras and a SavedModel into --output",
+         "compare": "train SRGAN, W-SRGAN and the seed's model alike and write the comparison "
+                    "table (compare.md, compare.csv, compare.png) into --results_dir"}
+# Modes that take the same flags as another.
+_ALIASES = {"esrgan": "train"}
+TRAINING = ("train", "compare")
+USE = ("testing", "upscale", "export")
+
+# The shipped generator scores within 0.03 dB PSNR-Y of float32 in bfloat16 (README).
+INFERENCE_PRECISION = "auto"
+
+Add = Callable[..., None]
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is none to show (None, off switches)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _declare(add: Add) -> None:
+    """Every flag: add(group, modes that use it, *names, **argparse keywords)."""
+    defaults = TrainConfig()
+    models = "; ".join(f"{spec.name}: {spec.help}" for spec in registry.MODELS.values())
+    add("model", ("train", *USE), "--model", default=None, choices=registry.NAMES,
+        help=f"{models}. Training: default {defaults.model}. Testing, upscale, export: default "
+             "what the checkpoint holds; if given, it must match")
+    add("model", TRAINING, "--features", type=int, default=defaults.features,
+        help="feature maps of the generator (the seed's figure: 64)")
+    add("model", TRAINING, "--blocks", type=int, default=defaults.blocks,
+        help="residual blocks of the generator")
+
+    add("training", TRAINING, "--batch_size", type=int, default=defaults.batch_size,
+        help="photos per batch (the last batch of an epoch may be smaller)")
+    add("training", TRAINING, "--lr_init", type=float, default=None,
+        help="learning rate of both networks (default: the seed's RMSProp 8e-5; the baselines' "
+             "Adam 1e-4)")
+    add("training", TRAINING, "--lr_decay", type=float, default=defaults.lr_decay,
+        help="learning-rate factor applied every --decay_every epochs")
+    add("training", TRAINING, "--decay_every", type=int, default=None,
+        help="epochs between learning-rate decays (default: n_epoch / 2)")
+    add("training", TRAINING, "--n_epoch", type=int, default=defaults.n_epoch, help="GAN epochs")
+    add("training", TRAINING, "--n_epoch_init", type=int, default=defaults.n_epoch_init,
+        help="generator warm-up epochs on MSE alone, before the GAN epochs")
+    add("training", TRAINING, "--save_every", type=int, default=defaults.save_every,
+        help="epochs between checkpoints and sample grids")
+    add("training", TRAINING, "--seed", type=int, default=None,
+        help="random seed (default: drawn once and saved with the run)")
+    add("training", TRAINING, "--content_loss", default=defaults.content_loss,
+        choices=CONTENT_LOSSES, help="content loss after the first 4%% of epochs (MSE before)")
+    add("training", TRAINING, "--vgg_weights", default=defaults.vgg_weights,
+        help="VGG19 for the perceptual loss: imagenet, a weights file, or none")
+    add("training", TRAINING, "--warmup_optimizer", default=defaults.warmup_optimizer,
+        choices=WARMUP_OPTIMIZERS,
+        help="optimizer of the MSE warm-up; same: the GAN phase's (the seed)")
+    add("training", TRAINING, "--warmup_lr", type=float, default=None,
+        help="learning rate of the MSE warm-up (default: --lr_init)")
+    add("training", TRAINING, "--warmup_schedule", default=defaults.warmup_schedule,
+        choices=WARMUP_SCHEDULES,
+        help="warm-up rate: constant, or cosine from --warmup_lr to 0 over the --n_epoch_init "
+             "epochs")
+    add("training", TRAINING, "--warmup_crop", type=int, default=None, metavar="HR_PX",
+        help="HR crop size of the warm-up, a multiple of 4 (default: 48, the critic's; the "
+             "generator takes any size)")
+    add("training", TRAINING, "--val_images", type=int, default=defaults.val_images, metavar="N",
+        help="validate on up to N photos of DATA_DIR/test at every checkpoint; 0 = off")
+    add("training", TRAINING, "--bn_batches", type=int, default=defaults.bn_batches, metavar="N",
+        help="before each checkpoint, set the generator's BatchNorm moving statistics to their "
+             "mean over N training batches; 0 = off")
+    add("training", ("train",), "--init", default=None, choices=("pretrained",),
+        help="start a new run's generator from the shipped pretrained one (a fine-tune) "
+             "instead of random weights")
+    add("training", TRAINING, "--jit", action="store_true",
+        help="compile the training steps with XLA (jit_compile=True)")
+    add("training", ("compare",), "--minutes", type=float, default=None,
+        help="wall-clock training budget per model, instead of --n_epoch alone")
+    add("training", TRAINING, "--restart", action="store_true",
+        help="start afresh; the previous run is moved aside, not deleted")
+
+    add("prepare", ("prepare",), "--source", default=None,
+        help="stl10 (download the official STL10 archive, about 2.6 GB), the path of "
+             "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, or a folder of your "
+             "photos (searched recursively)")
+    add("prepare", ("prepare",), "--unlabeled", type=int, default=0, metavar="N",
+        help="STL10: also put the first N of the 100,000 unlabeled photos in train/")
+    add("prepare", ("prepare",), "--size", type=int, default=48,
+        help="STL10: side of the HR photos written (96 keeps them whole); photo folders: photos "
+             "under SIZE px are skipped")
+    add("prepare", ("prepare",), "--test_fraction", type=float, default=0.1,
+        help="photo folders: share of the photos put in test/, fixed per photo by a hash of its "
+             "path")
+    add("prepare", ("prepare",), "--patch", type=int, default=None,
+        help="photo folders: cut each photo into PATCH x PATCH tiles instead of copying it whole")
+    add("prepare", ("prepare",), "--test_patch", type=int, default=None,
+        help="photo folders: cut the test photos alone into tiles of this size, keeping the "
+             "training photos whole")
+    add("prepare", ("prepare",), "--min_detail", type=float, default=0.0,
+        help="photo folders, with --patch or --test_patch: skip tiles whose mean luma difference "
+             "between neighbouring pixels (across + down) is under this many levels: flat sky "
+             "or blur, which any upscaler gets right")
+    add("prepare", ("prepare",), "--overwrite", action="store_true",
+        help="replace files of the same names already in DATA_DIR/train and test")
+
+    add("use", USE, "--checkpoint", default=None, metavar="PATH",
+        help="the checkpoint to use, e.g. checkpoint/ckpt-1000, or a run's folder (if not "
+             "given: the newest intact one in --checkpoint_dir; pretrained: the shipped one)")
+    add("use", ("testing",), "--compare", nargs="+", default=[], metavar="NAME=CKPT",
+        help="more generators as more rows, each a checkpoint or a run's folder")
+    add("use", ("testing", "compare"), "--results_dir", default=None,
+        help="testing: where metrics.csv, summary.json/.md, comparison.png and the SR photos "
+             "go (if not given: samples/testing); compare: also compare.md/.csv/.png (if not "
+             "given: samples/compare)")
+    add("use", ("upscale",), "--input", default=None, metavar="PHOTO_OR_FOLDER",
+        help="a photo, or a folder of photos (not its subfolders)")
+    add("use", ("upscale", "export"), "--output", default=None, metavar="DIR",
+        help="upscale: where the 4x photos go (if not given: samples/upscaled); export: where "
+             "the model goes (if not given: export)")
+    add("use", ("testing", "upscale", "compare"), "--tile", type=int, default=128,
+        metavar="LR_PX",
+        help="run photos larger than this in tiles of this many LR px, so memory stays "
+             "bounded; 0 = whole photos")
+    add("use", ("testing", "upscale"), "--margin", type=int, default=None, metavar="LR_PX",
+        help="LR px of context around each tile (default: the seed generator's measured "
+             "effective margin; the baselines' full receptive field)")
+    add("use", ("train", "testing", "upscale", "compare"), "--precision", default=None,
+        choices=PRECISIONS,
+        help="float32, or mixed precision with float32 weights; auto: mixed_bfloat16 where the "
+             "hardware runs it fast (AMX/AVX512-BF16 CPUs, GPUs of compute capability 8.0+), "
+             f"else float32. Default: {defaults.precision} for training and compare, "
+             f"{INFERENCE_PRECISION} for testing and upscale")
+
+    add("folders", ("train", "prepare", "testing", "compare"), "--data_dir", default=None,
+        help=f"data folder with train/ and test/ (default: {defaults.data_dir}, filled with a "
+             "demo set when empty)")
+    add("folders", ("train", *USE, "compare"), "--checkpoint_dir",
+        default=defaults.checkpoint_dir,
+        help="the run's checkpoints, settings.json, TensorBoard logs and sample grids")
+
+
+GROUPS = {"use": "testing, upscale and export"}
+
+
+def flag_modes() -> dict[str, tuple[str, ...]]:
+    """Each flag's name: the modes that take it."""
+    table: dict[str, tuple[str, ...]] = {}
+
+    def add(group: str, modes: tuple[str, ...], *names: str, **kwargs) -> None:
+        table.update({name: modes for name in names})
+
+    _declare(add)
+    return table
+
+
+def build_parser(mode: str = "train") -> argparse.ArgumentParser:
+    """The parser of `mode`: --mode and the flags that mode takes."""
+    flags_of = _ALIASES.get(mode, mode)
+    parser = argparse.ArgumentParser(
+        prog="main.py", formatter_class=_HelpFormatter,
+        description=f"4x image super-resolution GAN (12x12 -> 48x48 by default). --mode={mode}: "
+                    f"{MODES[mode]}. Each mode has its own flags: python main.py --mode=MODE --help")
+    parser.add_argument("--mode", default="train", choices=MODES,
+                        help="; ".join(f"{name}: {text}" for name, text in MODES.items()))
+    groups: dict = {}
+
+    def add(group: str, modes: tuple[str, ...], *names: str, **kwargs) -> None:
+        if flags_of in modes:
+            if group not in groups:
+                groups[group] = parser.add_argument_group(GROUPS.get(group, group))
+            groups[group].add_argument(*names, **kwargs)
+
+    _declare(add)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The flags of `argv` for its --mode; argparse's error (exit 2) for a flag of
+    another mode, naming the modes it belongs to."""
+    first = argparse.ArgumentParser(add_help=False, prog="main.py")
+    first.add_argument("--mode", default="train", choices=MODES)
+    mode = first.parse_known_args(argv)[0].mode
+    parser = build_parser(mode)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        table = flag_modes()
+        for item in unknown:
+            name = item.split("=", 1)[0]
+            if name in table:
+                parser.error(f"{name} is not a flag of --mode={mode}; it belongs to "
+                             + ", ".join(f"--mode={owner}" for owner in table[name]))
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args

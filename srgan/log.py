@@ -1,0 +1,36 @@
+"""The package's one logger, "srgan": each message one line on stderr, written above
+any tqdm progress bar rather than through it.
+
+Modules log with `logging.getLogger(__name__)`; the results a mode exists to print
+(a table, "wrote ...") go to stdout with print().
+"""
+
+import logging
+import sys
+
+from tqdm import tqdm
+
+NAME = "srgan"
+
+
+class _AboveProgressBars(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            # sys.stderr looked up now, not at import: a test's capture, or a redirection.
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+def _configure() -> logging.Logger:
+    logger = logging.getLogger(NAME)
+    if not logger.handlers:
+        handler = _AboveProgressBars()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+_configure()

@@ -1,0 +1,49 @@
+"""Helpers the test modules share: the tiny configuration, a written run, photos, and
+reading a checkpoint's values. Fixtures are in conftest.py."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import skimage.data
+import tensorflow as tf
+from PIL import Image
+
+from srgan.config import TrainConfig
+from srgan.models import build_networks
+from srgan.run.settings import save_settings
+from srgan.run.state import RunState
+
+
+def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfig:
+    settings = dict(features=4, blocks=1, batch_size=4, n_epoch=2, save_every=1, seed=7,
+                    vgg_weights="none", data_dir=str(data_dir), checkpoint_dir=str(checkpoint_dir),
+                    precision="float32")
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def checkpoint_values(checkpoint_dir: Path) -> dict[str, np.ndarray]:
+    """Every saved value: weights, optimizer slots, counters and the random state
+    (less the count of saves, which an interrupted run has one more of)."""
+    reader = tf.train.load_checkpoint(str(checkpoint_dir))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))}
+
+
+def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
+              model: str = "seed") -> keras.Model:
+    """A training checkpoint as training writes it (RunState), with a tiny generator."""
+    keras.utils.set_random_seed(seed)
+    generator, critic = build_networks(model, features, blocks, hr_size=12)
+    state = RunState(folder, generator, critic, keras.optimizers.RMSprop(1e-4),
+                     keras.optimizers.RMSprop(1e-4), tf.random.Generator.from_seed(seed))
+    state.save()
+    save_settings(TrainConfig(model=model, features=features, blocks=blocks, seed=seed, hr_size=12),
+                  folder)
+    return generator
+
+
+def photo(height: int, width: int, name: str = "astronaut") -> np.ndarray:
+    image = Image.fromarray(getattr(skimage.data, name)()[:, :, :3])
+    return np.asarray(image.resize((width, height), Image.BICUBIC))
