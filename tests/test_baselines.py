@@ -129,6 +129,7 @@ def test_vgg54_loss_is_the_mse_of_features_over_12_75():
     np.testing.assert_allclose(vgg54_loss(vgg, hr, sr), expected, rtol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["srgan", "wsrgan"])
 def test_baseline_trains_and_tests_end_to_end(model, data_dir, tmp_path, capsys):
     folder = tmp_path / model
@@ -142,6 +143,7 @@ def test_baseline_trains_and_tests_end_to_end(model, data_dir, tmp_path, capsys)
     assert all(np.isfinite(value) for value in summary["methods"]["model"].values())
 
 
+@pytest.mark.slow
 def test_wrong_model_is_refused_when_resuming_and_testing(data_dir, tmp_path, capsys):
     folder = tmp_path / "run"
     train(tiny_config(data_dir, folder, "srgan"))
@@ -153,6 +155,7 @@ def test_wrong_model_is_refused_when_resuming_and_testing(data_dir, tmp_path, ca
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_deadline_stops_with_a_checkpoint_and_the_run_resumes(data_dir, tmp_path):
     config = tiny_config(data_dir, tmp_path / "run", "srgan", n_epoch=2)
     assert train(config, deadline=time.monotonic()) is False
@@ -165,6 +168,7 @@ def _table(results: Path) -> list[list[str]]:
         return [row[:5] for row in csv.reader(file)]  # method and all but time: deterministic
 
 
+@pytest.mark.slow
 def test_compare_trains_all_three_and_a_rerun_only_rewrites_the_table(data_dir, tmp_path, monkeypatch):
     args = ["--mode=compare", *TINY, "--n_epoch", "1", "--data_dir", str(data_dir),
             "--checkpoint_dir", str(tmp_path / "ck"), "--results_dir", str(tmp_path / "res")]

@@ -12,7 +12,7 @@ import tensorflow as tf
 from PIL import Image
 from skimage import data as skdata
 
-from srgan.data import images
+from srgan import files
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_folder, load_rgb, load_rgba, save_png
 from srgan.errors import UserError
@@ -224,7 +224,7 @@ def test_save_png_failure_keeps_old_file_and_leaves_no_temp(tmp_path: Path, monk
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(images.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         save_png(path, np.full((4, 4, 3), 255, np.uint8))
     assert path.read_bytes() == before

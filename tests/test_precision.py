@@ -28,6 +28,7 @@ def test_networks_keep_float32_weights_and_give_float32_outputs(model, policy):
     assert tf.keras.mixed_precision.global_policy().name == "float32"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS)
 def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
     config = tiny_config("unused", "unused", model=model)
@@ -50,6 +51,7 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
         assert all(np.isfinite(float(value)) for value in losses.values()), losses
 
 
+@pytest.mark.slow
 def test_mixed_float16_scales_the_loss_and_checkpoints_the_scale(data_dir, tmp_path):  # noqa: F811
     loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=1,
                            precision="mixed_float16"))
@@ -58,6 +60,7 @@ def test_mixed_float16_scales_the_loss_and_checkpoints_the_scale(data_dir, tmp_p
     assert scales and all(np.isfinite(values[name]).all() for name in scales)
 
 
+@pytest.mark.slow
 def test_precision_changes_on_resume_both_ways(data_dir, tmp_path, capsys):  # noqa: F811
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=1, precision="float32"))

@@ -1,5 +1,6 @@
 """The training run end to end, on tiny networks and a handful of real photos."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import skimage.data
 import tensorflow as tf
 from PIL import Image
 
+from srgan import registry
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.errors import UserError
@@ -32,6 +34,12 @@ def network_weights(checkpoint_dir: Path, features: int = 4) -> dict[str, list[n
     tf.train.Checkpoint(generator=generator, critic=critic).restore(path).expect_partial()
     return {"generator": [w.numpy() for w in generator.weights],
             "critic": [w.numpy() for w in critic.weights]}
+
+
+def use_steps(monkeypatch, steps: type[TrainSteps]) -> None:
+    """Makes the seed's model train with `steps` (a TrainSteps subclass) for this test."""
+    monkeypatch.setitem(registry.MODELS, "seed",
+                        dataclasses.replace(registry.MODELS["seed"], steps=lambda: steps))
 
 
 def signal_after(monkeypatch, steps: int, signum: int = signal.SIGTERM) -> None:
@@ -54,9 +62,10 @@ def signal_after(monkeypatch, steps: int, signum: int = signal.SIGTERM) -> None:
                 return result
             return counted
 
-    monkeypatch.setattr(loop, "TrainSteps", Interrupted)
+    use_steps(monkeypatch, Interrupted)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_after, precision", [(2, "float32"), (3, "float32"),
                                                     (3, "mixed_bfloat16")])
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, capsys,
@@ -82,6 +91,7 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir, tmp_p
         np.testing.assert_allclose(again[name], straight[name], atol=1e-5, err_msg=name)
 
 
+@pytest.mark.slow
 def test_warm_up_trains_the_generator_alone(data_dir, tmp_path, monkeypatch):
     signal_after(monkeypatch, 2)  # the warm-up epoch's two steps
     loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=1))
@@ -93,6 +103,7 @@ def test_warm_up_trains_the_generator_alone(data_dir, tmp_path, monkeypatch):
     assert not all(np.array_equal(a, b) for a, b in zip(warmed["generator"], once["generator"]))
 
 
+@pytest.mark.slow
 def test_run_writes_checkpoints_settings_samples_and_logs(data_dir, tmp_path):
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch=2))
@@ -136,6 +147,7 @@ def test_esrgan_is_the_seeds_name_for_train():
     assert RUNNERS["esrgan"] is RUNNERS["train"]
 
 
+@pytest.mark.slow
 def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir, tmp_path):
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch=1))
@@ -146,6 +158,7 @@ def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir, 
     assert after == before
 
 
+@pytest.mark.slow
 def test_restart_moves_the_old_run_aside(data_dir, tmp_path):
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch=1))
@@ -165,6 +178,7 @@ def test_a_folder_in_use_by_a_live_run_is_refused(data_dir, tmp_path):
     assert not list(folder.glob("ckpt-*"))
 
 
+@pytest.mark.slow
 def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path, monkeypatch):
     folder = tmp_path / "run"
     loop.train(tiny_config(data_dir, folder, n_epoch=1))
@@ -176,7 +190,7 @@ def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path,
             healthy = self.generator_step
             self.generator_step = lambda *a: {**healthy(*a), "content": tf.constant(np.nan)}
 
-    monkeypatch.setattr(loop, "TrainSteps", Diverging)
+    use_steps(monkeypatch, Diverging)
     with pytest.raises(UserError, match="content loss became nan at step 3 "):
         loop.train(tiny_config(data_dir, folder, n_epoch=2))
     assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
@@ -234,6 +248,7 @@ def wait_for(process: subprocess.Popen, condition, timeout: float = 120) -> None
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_kill_9_then_sigterm_lose_nothing(data_dir, tmp_path):
     folder = tmp_path / "run"
     first = subprocess.Popen(main_command(data_dir, folder), stderr=subprocess.PIPE, text=True)
