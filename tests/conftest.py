@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 import skimage.data  # noqa: E402
 
 from srgan.data.images import save_png  # noqa: E402
+from tests.helpers import write_run  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,10 @@ def data_dir(tmp_path_factory) -> Path:
         split = "train" if i < 8 else "test"
         save_png(folder / split / f"photo{i}.png", photo[top:top + 64, left:left + 64])
     return folder
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, object]:
+    """A tiny trained run as training writes it (8 features, 1 block): (folder, generator)."""
+    folder = tmp_path_factory.mktemp("run") / "checkpoint"
+    return folder, write_run(folder)

@@ -29,12 +29,6 @@ def sr_of(generator: keras.Model, lr: np.ndarray) -> np.ndarray:
     return from_model(generator(to_model(lr[np.newaxis]), training=False)).numpy()[0]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[Path, keras.Model]:
-    folder = tmp_path_factory.mktemp("run") / "checkpoint"
-    return folder, write_run(folder)
-
-
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     test = tmp_path / "data" / "test"
