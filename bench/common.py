@@ -167,7 +167,8 @@ def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:
     """(live FLOPs, profiler FLOPs) per batch of each compiled step, traced at a fixed
     batch so that every shape is known."""
     lr, hr = tf.TensorSpec([batch, 12, 12, 3]), tf.TensorSpec([batch, 48, 48, 3])
-    traced = {"critic": tf.function(steps._critic_step).get_concrete_function(lr, hr),
+    epsilon = tf.TensorSpec([batch, 1, 1, 1])
+    traced = {"critic": tf.function(steps._critic_step).get_concrete_function(lr, hr, epsilon),
               "generator": tf.function(steps._generator_step).get_concrete_function(
                   lr, hr, tf.TensorSpec([], tf.bool)),
               "warmup": tf.function(steps._warmup_step).get_concrete_function(lr, hr)}

@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import_tensorflow_quietly()
     try:
+        from srgan.distribute import split_cpu_devices
+        split_cpu_devices()  # before TensorFlow's first op initialises its devices
         run(args)
     except UserError as error:
         log.error(f"error: {error}")

@@ -11,6 +11,7 @@ from srgan.errors import UserError
 
 CONTENT_LOSSES = ("mse", "ssim", "ms_ssim")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
 WARMUP_SCHEDULES = ("constant", "cosine")
 # The random seed seeds NumPy too (keras.utils.set_random_seed), which takes 32 bits.
@@ -45,6 +46,7 @@ class TrainConfig:
     # in bench/bench_precision.py (README, "Precision and speed").
     precision: str = "float32"
     jit: bool = False
+    strategy: str = "auto"  # srgan/distribute.py
     val_images: int = 64
     bn_batches: int = 32
     data_dir: str = "data2017"
@@ -84,7 +86,7 @@ class TrainConfig:
             raise UserError(f"--warmup_lr must be positive, got {self.warmup_lr}")
         if self.warmup_crop < 4 or self.warmup_crop % 4:
             raise UserError(f"--warmup_crop must be a positive multiple of 4, got {self.warmup_crop}")
-        choices = {"precision": PRECISIONS, "warmup_optimizer": WARMUP_OPTIMIZERS,
+        choices = {"precision": PRECISIONS, "strategy": STRATEGIES, "warmup_optimizer": WARMUP_OPTIMIZERS,
                    "warmup_schedule": WARMUP_SCHEDULES, "content_loss": CONTENT_LOSSES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

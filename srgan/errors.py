@@ -1,5 +1,11 @@
 """The errors that reach the user as one line, not a stack trace."""
 
+import re
+
+
+# "{{function_node NAME}} " before a message raised inside a tf.function.
+_FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+
 
 class UserError(Exception):
     """Something the user can fix: bad flags, missing data, a wrong checkpoint.
@@ -9,8 +15,9 @@ class UserError(Exception):
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's message (TensorFlow's run to pages), or its type."""
-    lines = str(error).strip().splitlines()
+    """The first line of an error's message (TensorFlow's run to pages, and may start
+    with the name of the graph function it came from), or the error's type."""
+    lines = _FUNCTION_NODE.sub("", str(error)).strip().splitlines()
     return lines[0] if lines else type(error).__name__
 
 

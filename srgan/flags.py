@@ -9,7 +9,8 @@ import argparse
 from collections.abc import Callable
 
 from srgan import registry
-from srgan.config import CONTENT_LOSSES, PRECISIONS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
+from srgan.config import (CONTENT_LOSSES, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES,
+                          TrainConfig)
 
 MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
          "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
@@ -90,6 +91,11 @@ def _declare(add: Add) -> None:
     add("training", ("train",), "--init", default=None, choices=("pretrained",),
         help="start a new run's generator from the shipped pretrained one (a fine-tune) "
              "instead of random weights")
+    add("training", TRAINING, "--strategy", default=defaults.strategy, choices=STRATEGIES,
+        help="one device; mirrored: every GPU of this machine (or SRGAN_CPU_DEVICES logical "
+             "CPUs); multiworker: the machines TF_CONFIG names; auto: multiworker where "
+             "TF_CONFIG names a cluster, else mirrored where more than one device is visible, "
+             "else one (README, \"Many GPUs and machines\")")
     add("training", TRAINING, "--jit", action="store_true",
         help="compile the training steps with XLA (jit_compile=True)")
     add("training", ("compare",), "--minutes", type=float, default=None,

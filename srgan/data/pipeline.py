@@ -94,11 +94,13 @@ def crop_areas(photos: PhotoSet, crop: int) -> np.ndarray:
     return np.maximum(1, (photos.heights // crop) * (photos.widths // crop))
 
 
-def steps_per_epoch(num_photos: int, batch_size: int) -> int:
-    """Batches per epoch; the last, partial batch counts."""
+def steps_per_epoch(num_photos: int, batch_size: int, replicas: int = 1) -> int:
+    """Batches per epoch; the last, partial batch counts where it keeps a crop for each
+    replica (`training_dataset` cuts it to a multiple of `replicas`)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    return -(-num_photos // batch_size)
+    rest = num_photos % batch_size
+    return num_photos // batch_size + (rest >= replicas)
 
 
 def _random_crop(
@@ -126,8 +128,13 @@ def training_dataset(
     hr_size: int = 48,
     scale: int = 4,
     skip_batches: int = 0,
+    replicas: int = 1,
 ) -> tf.data.Dataset:
     """One epoch of `(lr, hr)` float32 batches in [-1, 1]; the last batch may be partial.
+
+    With `replicas` > 1 (a tf.distribute strategy) the last batch is cut to a multiple
+    of `replicas`, so that every replica gets an equal share: up to replicas - 1 crops
+    of an epoch go unused.
 
     lr is [B, hr_size/scale, hr_size/scale, 3], hr is [B, hr_size, hr_size, 3]. Each
     photo gives `crop_areas` random crops, in an order shuffled over all of them.
@@ -169,6 +176,9 @@ def training_dataset(
     dataset = dataset.batch(
         batch_size, drop_remainder=False, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
+    if replicas > 1:
+        dataset = dataset.map(lambda hr: hr[: tf.shape(hr)[0] // replicas * replicas])
+        dataset = dataset.filter(lambda hr: tf.shape(hr)[0] > 0)
     dataset = dataset.map(degrade, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 

@@ -36,7 +36,9 @@ def _upsizing_stage(x, name: str):
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
     # momentum 0.9 as the reference (TensorLayer's default decay): with Keras' 0.99 the
     # moving statistics lag so far that early sample grids show nothing useful.
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    # synchronized: under a tf.distribute strategy the statistics are those of the global
+    # batch, so N replicas compute what one device does (alone, it changes nothing).
+    x = layers.BatchNormalization(momentum=0.9, synchronized=True, name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 

@@ -31,10 +31,10 @@ def _prelu(name: str) -> layers.PReLU:
 
 def _residual_block(x, features: int, name: str):
     y = layers.Conv2D(features, 3, padding="same", name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn1")(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"{name}_bn1")(y)
     y = _prelu(f"{name}_prelu")(y)
     y = layers.Conv2D(features, 3, padding="same", name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn2")(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"{name}_bn2")(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -74,7 +74,7 @@ def build_srresnet_generator(features: int = 64, blocks: int = 16) -> keras.Mode
     for b in range(blocks):
         x = _residual_block(x, features, f"res{b + 1}")
     x = layers.Conv2D(features, 3, padding="same", name="conv_mid")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv_mid_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name="conv_mid_bn")(x)
     x = layers.Add(name="long_skip")([head, x])
     for stage in (1, 2):
         x = layers.Conv2D(4 * features, 3, padding="same", name=f"up{stage}_conv")(x)
@@ -108,7 +108,7 @@ def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True,
     for i, (filters, stride) in enumerate(plan, start=1):
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"conv{i}")(x)
         if batch_norm and i > 1:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"conv{i}_bn")(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"conv{i}_bn")(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(1024, name="dense1024")(x)

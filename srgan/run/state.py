@@ -41,7 +41,15 @@ class RunState:
     def __init__(self, folder: Path, generator: keras.Model, critic: keras.Model,
                  generator_optimizer: keras.optimizers.Optimizer,
                  critic_optimizer: keras.optimizers.Optimizer, rng: tf.random.Generator,
-                 warmup_optimizer: keras.optimizers.Optimizer | None = None):
+                 warmup_optimizer: keras.optimizers.Optimizer | None = None,
+                 restore_from: Path | None = None,
+                 strategy: tf.distribute.Strategy | None = None):
+        """Saves into `folder`; resumes from `restore_from` where given (a MultiWorker
+        worker other than the chief: it saves into a folder of its own, which is thrown
+        away, and resumes from the chief's, which it leaves as it is).
+
+        Built outside `strategy`'s scope, so that the counters stay plain variables;
+        the optimizers' slots are built inside it, beside the networks' variables."""
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch")
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -54,7 +62,8 @@ class RunState:
         scales = {}
         for key, (optimizer, network) in optimizers.items():
             # Optimizer slots are created lazily; build them now so a restore fills them.
-            optimizer.build(network.trainable_variables)
+            with (strategy or tf.distribute.get_strategy()).scope():
+                optimizer.build(network.trainable_variables)
             core[key], scale = _split_loss_scale(optimizer)
             if scale:
                 scales[f"{key}_loss_scale"] = tf.train.Checkpoint(**scale)
@@ -63,8 +72,9 @@ class RunState:
         self.checkpoint = tf.train.Checkpoint(**core, **scales)
         self.folder = Path(folder)
         # Before the managers read the pointer files: standing() rewrites them where wrong.
-        self.standing = standing(self.folder, repair=True)
-        self.best_standing = standing(self.folder / BEST, repair=True)
+        source = Path(restore_from or folder)
+        self.standing = standing(source, repair=restore_from is None)
+        self.best_standing = standing(source / BEST, repair=restore_from is None)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=KEEP)
         self.best = tf.train.CheckpointManager(self.checkpoint, str(folder / BEST), max_to_keep=1)
 

@@ -4,6 +4,7 @@ import json
 import logging
 import math
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from srgan import distribute
 from srgan import precision as precisions
 from srgan import registry
 from srgan.config import TrainConfig
@@ -20,7 +22,7 @@ from srgan.data.demo import build_demo_set
 from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
                                  training_dataset)
-from srgan.errors import UserError
+from srgan.errors import UserError, first_line
 from srgan.evaluation.validation import VALIDATION_TAG, Validator
 from srgan.files import write_text
 from srgan.inference import pretrained
@@ -66,7 +68,7 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
     return photos
 
 
-def resolve_settings(config: TrainConfig, folder: Path) -> None:
+def resolve_settings(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy) -> None:
     """Checks the saved run against the flags and fills in what it fixed (the seed)."""
     saved = load_settings(folder)
     if saved is not None:
@@ -78,6 +80,9 @@ def resolve_settings(config: TrainConfig, folder: Path) -> None:
         if config.seed is None:
             config.seed = saved.get("seed")
     if config.seed is None:
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise UserError("a new run on several machines needs --seed: every worker must "
+                            "draw the same crops and initial weights")
         config.seed = secrets.randbelow(2**31)
 
 
@@ -150,16 +155,50 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     saved and the same call resumes it.
     """
     config.validate()
+    strategy, strategy_why = distribute.resolve(config.strategy)
+    distribute.check_batch(config.batch_size, strategy)
+    try:
+        return _train_as_chief_or_worker(config, strategy, strategy_why, restart, data_dir_given,
+                                         deadline)
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.CancelledError) as error:
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise
+        # TensorFlow's recovery model: the job stops, and the same commands resume it.
+        raise UserError(f"a worker of the cluster stopped or cannot be reached ({first_line(error)}). "
+                        "Run the same command on every machine again to resume from the last "
+                        "checkpoint.") from error
+
+
+def _train_as_chief_or_worker(config: TrainConfig, strategy: tf.distribute.Strategy,
+                              strategy_why: str, restart: bool, data_dir_given: bool,
+                              deadline: float | None) -> bool:
     folder = Path(config.checkpoint_dir)
+    if not distribute.is_chief(strategy):
+        # TensorFlow's pattern: every worker runs the same code, saves included; only the
+        # chief writes into the run's folder, the others into their own, thrown away.
+        with tempfile.TemporaryDirectory(prefix="srgan-worker-") as scratch:
+            return _train(config, Path(scratch), strategy, strategy_why, data_dir_given,
+                          deadline, restore_from=folder)
     if restart:
         moved = move_run_aside(folder)
         if moved is not None:
             log.info(f"--restart: the previous run was moved to {moved}")
     with RunLock(folder):
-        resolve_settings(config, folder)
-        policy, why = precisions.resolve(config.precision)
-        log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}")
-        photos = load_training_photos(config, data_dir_given)
+        return _train(config, folder, strategy, strategy_why, data_dir_given, deadline)
+
+
+def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, strategy_why: str,
+           data_dir_given: bool, deadline: float | None, restore_from: Path | None = None) -> bool:
+    """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`)."""
+    resolve_settings(config, restore_from or folder, strategy)
+    policy, why = precisions.resolve(config.precision)
+    log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
+    photos = load_training_photos(config, data_dir_given)
+    # Outside the strategy: the gradient penalty's draws are made once per global batch,
+    # as on one device (srgan/training/steps.py).
+    rng = tf.random.Generator.from_seed(config.seed)
+    with strategy.scope():
         with precisions.policy(policy):
             vgg, content = model_losses(config)
             keras.utils.set_random_seed(config.seed)
@@ -167,26 +206,25 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
                                                config.hr_size)
         generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
             config, loss_scale=policy == "mixed_float16")
-        rng = tf.random.Generator.from_seed(config.seed)
-        state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
-                         warmup_optimizer)
-        for standing in (state.standing, state.best_standing):
-            if standing.notes:
-                log.info(standing.explain())
-        restored = state.restore()
-        if restored is None and config.init == "pretrained":
-            start_from_pretrained(config, generator)
-        save_settings(config, folder)
-        steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
-                                         vgg, rng, content, warmup_optimizer, config.jit)
-        run = _Run(config, folder, photos, state, steps, deadline)
-        if restored and int(state.epoch) >= run.total_epochs:
-            log.info(f"{restored} has finished all {run.total_epochs} epochs (step "
-                     f"{int(state.step)}): nothing to train. Raise --n_epoch to train on.")
-        elif restored:
-            log.info(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
-                     f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
-        return run.loop()
+    state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
+                     warmup_optimizer, restore_from, strategy)
+    for standing in (state.standing, state.best_standing):
+        if standing.notes:
+            log.info(standing.explain())
+    restored = state.restore()
+    if restored is None and config.init == "pretrained":
+        start_from_pretrained(config, generator)
+    save_settings(config, folder)
+    steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
+                                     vgg, rng, content, warmup_optimizer, config.jit, strategy)
+    run = _Run(config, folder, photos, state, steps, deadline)
+    if restored and int(state.epoch) >= run.total_epochs:
+        log.info(f"{restored} has finished all {run.total_epochs} epochs (step "
+                 f"{int(state.step)}): nothing to train. Raise --n_epoch to train on.")
+    elif restored:
+        log.info(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
+                 f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
+    return run.loop()
 
 
 class _Run:
@@ -219,7 +257,7 @@ class _Run:
     @property
     def batches(self) -> int:
         crops = int(crop_areas(self.photos, self.crop()).sum())
-        return steps_per_epoch(crops, self.config.batch_size)
+        return steps_per_epoch(crops, self.config.batch_size, self.steps.replicas)
 
     def warming_up(self) -> bool:
         return int(self.state.epoch) < self.config.n_epoch_init
@@ -263,7 +301,12 @@ class _Run:
         use_mse = tf.constant(content_is_mse(config, epoch))
         done = int(state.batch)
         data = training_dataset(self.photos, config.batch_size, epoch, config.seed,
-                                self.crop(), skip_batches=done)
+                                self.crop(), skip_batches=done, replicas=self.steps.replicas)
+        if self.steps.replicas > 1:
+            # Every worker builds the whole, seeded epoch; each keeps its replicas' shares.
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+            data = self.steps.strategy.experimental_distribute_dataset(data.with_options(options))
         bar = tqdm(data, total=self.batches, initial=done, unit="batch", dynamic_ncols=True,
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
         with bar, self.writer.as_default(step=int(state.step)):

@@ -2,6 +2,11 @@
 
 One critic update then one generator update per batch (ref). Each step is a
 tf.function traced once for any batch size (the last batch of an epoch is partial).
+
+Under a tf.distribute strategy each step runs on every replica's share of the global
+batch (`strategy.run`): each replica's loss is divided by the replica count, so the
+all-reduced gradient is that of the global batch's mean loss; the losses reported are
+the mean over replicas. One step on N replicas computes what one device does.
 TrainSteps is the seed's model; SRGANSteps and WSRGANSteps the baselines', whose
 generator loss is their content term (VGG54, or MSE without VGG) + the adversarial one.
 """
@@ -28,7 +33,10 @@ class TrainSteps:
                  critic_optimizer: keras.optimizers.Optimizer,
                  vgg: keras.Model | None, rng: tf.random.Generator,
                  content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
-                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False):
+                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
+                 strategy: tf.distribute.Strategy | None = None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
         self.generator = generator
         self.critic = critic
         self.generator_optimizer = generator_optimizer
@@ -40,21 +48,49 @@ class TrainSteps:
         images = tf.TensorSpec((None, None, None, 3), tf.float32)
         # The critic fixes the HR size of the GAN steps; the warm-up takes any crop size.
         hr_size = tf.TensorSpec((None, *critic.input_shape[1:]), tf.float32)
-        self.warmup_step = tf.function(self._warmup_step, input_signature=[images, images],
-                                       jit_compile=jit)
-        self.critic_step = tf.function(self._critic_step, input_signature=[images, hr_size],
-                                       jit_compile=jit)
+        self.warmup_step = self._compile(self._replicated(self._warmup_step), [images, images], jit)
+        self.critic_step = self._compile(self._critic_with_penalty_draws, [images, hr_size], jit)
         # The content loss switches from MSE after the first 4% of epochs: a bool
         # tensor picks it inside the one trace.
-        self.generator_step = tf.function(
-            self._generator_step, input_signature=[images, hr_size, tf.TensorSpec((), tf.bool)],
-            jit_compile=jit)
+        self.generator_step = self._compile(self._replicated(self._generator_step),
+                                            [images, hr_size, tf.TensorSpec((), tf.bool)], jit)
+
+    def _compile(self, step: Callable, signature: list[tf.TensorSpec], jit: bool) -> Callable:
+        # A strategy's inputs are per-replica values, which a signature of plain tensors
+        # cannot describe: there, the trace is kept general instead.
+        if self.replicas == 1:
+            return tf.function(step, input_signature=signature, jit_compile=jit)
+        return tf.function(step, reduce_retracing=True, jit_compile=jit)
+
+    def _replicated(self, step: Callable) -> Callable:
+        """`step` on every replica's share, its losses averaged over the replicas."""
+        def run(*args) -> Losses:
+            losses = self.strategy.run(step, args)
+            return {name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                    for name, value in losses.items()}
+        return run
+
+    def _critic_with_penalty_draws(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+        """The critic step, with the gradient penalty's random mixing weights drawn once
+        for the global batch and shared out by replica: the same draws as on one device."""
+        local = self.strategy.experimental_local_results(hr)
+        workers = self.replicas // len(local)
+        batch = tf.add_n([tf.shape(part)[0] for part in local]) * workers
+        epsilon = self.rng.uniform([batch, 1, 1, 1])
+        return self._replicated(self._critic_step)(lr, hr, epsilon)
+
+    @staticmethod
+    def _share(epsilon: tf.Tensor, hr: tf.Tensor) -> tf.Tensor:
+        """This replica's rows of a global-batch tensor (replicas get equal shares)."""
+        local = tf.shape(hr)[0]
+        first = tf.distribute.get_replica_context().replica_id_in_sync_group * local
+        return epsilon[first:first + local]
 
     def _apply(self, optimizer, model: keras.Model, tape: tf.GradientTape, loss: tf.Tensor):
         # Under mixed_float16 the optimizer is a LossScaleOptimizer: the gradients are
         # taken of the scaled loss, and apply_gradients unscales them (and skips a step
         # whose gradients overflowed). For the other optimizers the scale is 1.
-        scale = optimizer.scale_loss(tf.ones_like(loss))
+        scale = optimizer.scale_loss(tf.ones_like(loss)) / self.replicas
         grads = tape.gradient(loss, model.trainable_variables, output_gradients=scale)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
 
@@ -66,9 +102,9 @@ class TrainSteps:
         self._apply(self.warmup_optimizer, self.generator, tape, loss)
         return {"content": loss}
 
-    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor, epsilon: tf.Tensor) -> Losses:
         sr = self.generator(lr, training=True)
-        epsilon = self.rng.uniform([tf.shape(hr)[0], 1, 1, 1])
+        epsilon = self._share(epsilon, hr)
         with tf.GradientTape() as tape:
             # One critic call on the joined batch: no BatchNorm, so samples stay
             # independent, and one large convolution beats two half-size ones on CPU.
@@ -121,7 +157,8 @@ class SRGANSteps(_BaselineSteps):
         super().__init__(*args, **kwargs)
         self.logits = discriminator_logits(self.critic)
 
-    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
+    def _critic_step(self, lr: tf.Tensor, hr: tf.Tensor, epsilon: tf.Tensor) -> Losses:
+        # No gradient penalty: `epsilon` goes unused.
         sr = self.generator(lr, training=True)
         with tf.GradientTape() as tape:
             # Two calls, not one on the joined batch: BatchNorm would otherwise mix
