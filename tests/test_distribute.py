@@ -179,15 +179,20 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def localhost_workers(data_dir: Path, folder: Path, epochs: int) -> list[subprocess.Popen]:
+    """Two workers on 127.0.0.1 training the tiny run in `folder` (worker 0 the chief)."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    return [main_process([*TINY, "--n_epoch", epochs, "--data_dir", data_dir, "--checkpoint_dir",
+                          folder, "--strategy", "multiworker"],
+                         {"TF_CONFIG": json.dumps({"cluster": cluster,
+                                                   "task": {"type": "worker", "index": i}})})
+            for i in range(2)]
+
+
 @pytest.mark.slow
 def test_two_localhost_workers_train_as_one_process_and_only_the_chief_writes(data_dir, tmp_path):
     folder = tmp_path / "run"
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    workers = [main_process([*TINY, "--n_epoch", 1, "--data_dir", data_dir, "--checkpoint_dir",
-                             folder, "--strategy", "multiworker"],
-                            {"TF_CONFIG": json.dumps({"cluster": cluster,
-                                                      "task": {"type": "worker", "index": i}})})
-               for i in range(2)]
+    workers = localhost_workers(data_dir, folder, epochs=1)
     chief, other = (finish(worker) for worker in workers)
     assert "MultiWorkerMirroredStrategy, 2 replicas; this is worker 0" in chief
     assert f"saved {folder / 'ckpt-2'}" in chief
@@ -202,12 +207,7 @@ def test_two_localhost_workers_train_as_one_process_and_only_the_chief_writes(da
 @pytest.mark.slow
 def test_a_worker_that_dies_stops_the_job_with_one_line(data_dir, tmp_path):
     folder = tmp_path / "run"
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    workers = [main_process([*TINY, "--n_epoch", 100, "--data_dir", data_dir, "--checkpoint_dir",
-                             folder, "--strategy", "multiworker"],
-                            {"TF_CONFIG": json.dumps({"cluster": cluster,
-                                                      "task": {"type": "worker", "index": i}})})
-               for i in range(2)]
+    workers = localhost_workers(data_dir, folder, epochs=100)
     deadline = time.monotonic() + 300
     while not (folder / "checkpoint").exists():
         assert time.monotonic() < deadline and workers[0].poll() is None, "no checkpoint"

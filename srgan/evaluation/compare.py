@@ -1,9 +1,9 @@
 """`--mode=compare`: SRGAN, W-SRGAN and the seed's model trained alike, tested alike.
 
-Each model trains in CHECKPOINT_DIR/compare/MODEL with the same flags, data, seed and
+Each model trains in CHECKPOINT_DIR/compare/MODEL with the same flags, data, random seed and
 budget (--n_epoch, or --minutes of wall-clock each), through the ordinary training
 run, so a model cut short resumes from its checkpoint. compare_state.json in
-CHECKPOINT_DIR/compare records the budget, the seed and each model's time used and
+CHECKPOINT_DIR/compare records the budget, the random seed and each model's time used and
 whether it is done, so a rerun trains only what is left. Then `--mode=testing`'s
 run scores all three against bicubic on DATA_DIR/test, and compare.md, compare.csv
 and compare.png (HR | SRGAN | W-SRGAN | seed model) are written into the results folder.
@@ -81,7 +81,7 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
               "seed": settings.get("seed")}
     state = _load_state(root, budget)
     if state["budget"]["seed"] is None:
-        # One seed for all three, drawn once and kept, so a rerun resumes the same runs.
+        # One random seed for all three, drawn once and kept, so a rerun resumes the same runs.
         state["budget"]["seed"] = secrets.randbelow(2**31)
     _write_json(root / STATE_FILE, state)
     fields = {name: value for name, value in settings.items() if name not in ("model", "checkpoint_dir")}
@@ -142,7 +142,7 @@ def write_table(results_dir: Path, summary: dict, state: dict) -> str:
     training = "\n".join(f"- {row['method']}: {row['train_steps']} steps in {row['train_s']} s"
                          for row in rows if row["train_steps"] != "")
     text = ("# SRGAN, W-SRGAN and the seed's model\n\n" + summary_markdown(renamed)
-            + f"\nBudget: {limit}, seed {budget['seed']}.\n\nTraining:\n{training}\n")
+            + f"\nBudget: {limit}, random seed {budget['seed']}.\n\nTraining:\n{training}\n")
     files.write_text(results_dir / "compare.md", text)
     return text
 
