@@ -63,7 +63,7 @@ def not_regular(path: Path) -> str:
     """Why `path`, which exists, is not read as a photo: what kind of file it is."""
     mode = Path(path).stat().st_mode
     kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device",
-             stat.S_ISBLK: "a block device", stat.S_ISDIR: "a folder"}
+             stat.S_ISBLK: "a block device"}
     kind = next((name for test, name in kinds.items() if test(mode)), "a special file")
     return f"{kind}, not a regular file: not read"
 

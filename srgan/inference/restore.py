@@ -28,13 +28,17 @@ _CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(index|data-\d+-of-\d+)$")
 
 
 def _standing(folder: Path) -> run_folder.Standing:
-    """Where the run in `folder` stands. Damaged checkpoints are moved aside only when no
-    training holds the folder (and it is writable); otherwise they are skipped."""
+    """Where the run in `folder` stands. Only where something needs mending (a damaged
+    checkpoint, a wrong pointer) is the run's lock taken, to mend it; while a training
+    holds the folder, or it is read-only, the damaged checkpoint is skipped instead."""
+    found = run_folder.standing(folder, repair=False)
+    if not found.notes:
+        return found
     try:
         with run_folder.RunLock(folder):
             return run_folder.standing(folder, repair=True)
     except (UserError, OSError):
-        return run_folder.standing(folder, repair=False)
+        return found
 
 
 def _newest_intact(folder: Path, missing: str) -> str:

@@ -148,11 +148,9 @@ def remove_checkpoint(prefix: Path) -> None:
 class Standing:
     """Where a run folder stands: the newest intact checkpoint, and what was found wrong."""
 
-    folder: Path
     latest: str | None
     any_checkpoint: bool
     notes: list[str]
-    damaged: list[str]
 
     def explain(self) -> str:
         """One line for the log: what was wrong and which checkpoint is used."""
@@ -176,13 +174,13 @@ def standing(folder: Path, repair: bool) -> Standing:
                          f"({', '.join(path.name for path in removed)})")
     found = numbers(folder)
     if not found:
-        return Standing(folder, None, False, notes, [])
+        return Standing(None, False, notes)
     named, problem = read_pointer(folder)
     if problem is None and named not in {f"{PREFIX}-{number}" for number in found}:
         problem = f"the pointer file names {named}, which is not there"
     if problem is not None:
         notes.append(problem)
-    damaged, intact = [], []
+    damaged, intact = False, []
     for number in found:
         prefix = prefix_of(folder, number)
         if not intact:  # only checked until the newest intact one
@@ -194,7 +192,7 @@ def standing(folder: Path, repair: bool) -> Standing:
                 else:
                     where = ""
                 notes.append(f"{prefix} is damaged ({why}){where}")
-                damaged.append(str(prefix))
+                damaged = True
                 continue
         intact.append(number)
     latest = str(prefix_of(folder, intact[0])) if intact else None
@@ -204,7 +202,7 @@ def standing(folder: Path, repair: bool) -> Standing:
                      "after writing its files)")
     if repair and intact and (problem is not None or damaged or behind):
         write_pointer(folder, intact)
-    return Standing(folder, latest, True, notes, damaged)
+    return Standing(latest, True, notes)
 
 
 class RunLock:

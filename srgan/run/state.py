@@ -16,8 +16,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
 from srgan.errors import UserError, describe_os_error, first_line
+from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
 
 KEEP = 3
 BEST = "best"
@@ -103,18 +103,19 @@ class RunState:
     def save(self) -> str:
         # CheckpointManager writes the new files first and updates the small
         # `checkpoint` index atomically last: a kill mid-save leaves the last one usable.
-        return _save(self.manager, Path(self.manager.directory), int(self.step))
+        return _save(self.manager, int(self.step))
 
     def save_best(self) -> str:
         """Saves the run as it is into BEST/, replacing the one there (kept apart from
         the rolling checkpoints, which never prune it)."""
-        return _save(self.best, Path(self.best.directory), int(self.step))
+        return _save(self.best, int(self.step))
 
 
-def _save(manager: tf.train.CheckpointManager, folder: Path, number: int) -> str:
+def _save(manager: tf.train.CheckpointManager, number: int) -> str:
     """manager.save(); where it fails (a full disk, a folder made read-only), its own
     partial files are removed, so the space is freed and the previous checkpoint stays
     the newest, and a UserError says what happened."""
+    folder = Path(manager.directory)
     previous = manager.latest_checkpoint
     prefix = prefix_of(folder, number)
     try:
