@@ -14,6 +14,9 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
 WARMUP_SCHEDULES = ("constant", "cosine")
+# How a new run's weights start (srgan/models/initializers.py): the seed's reference code,
+# Keras' defaults, or the shipped generator (a fine-tune; its critic as the reference's).
+INITS = ("reference", "glorot", "pretrained")
 # The random seed seeds NumPy too (keras.utils.set_random_seed), which takes 32 bits.
 SEED_LIMIT = 2**32
 
@@ -41,7 +44,8 @@ class TrainConfig:
     warmup_lr: float | None = None  # None: lr_init
     warmup_schedule: str = "constant"
     warmup_crop: int | None = None  # HR px of warm-up crops; None: hr_size
-    init: str | None = None  # "pretrained": a fresh run starts from the shipped generator
+    # None: "reference" for a new run; a resumed one keeps what started it (settings.json).
+    init: str | None = None
     # float32: bfloat16 training did not match float32's held-out quality within 0.1 dB
     # in bench/bench_precision.py (README, "Precision and speed").
     precision: str = "float32"
@@ -64,6 +68,12 @@ class TrainConfig:
     @property
     def decay_period(self) -> int:
         return self.decay_every or max(1, self.n_epoch // 2)
+
+    @property
+    def weights_init(self) -> str:
+        """The scheme the networks are built with: the shipped generator's weights are
+        loaded over a reference build."""
+        return "glorot" if self.init == "glorot" else "reference"
 
     def validate(self) -> None:
         if self.model not in registry.NAMES:
@@ -92,8 +102,8 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name} must be one of {', '.join(allowed)}, "
                                 f"got {getattr(self, name)!r}")
-        if self.init not in (None, "pretrained"):
-            raise UserError(f"--init must be pretrained, got {self.init!r}")
+        if self.init not in (None, *INITS):
+            raise UserError(f"--init must be one of {', '.join(INITS)}, got {self.init!r}")
         if self.val_images < 0 or self.bn_batches < 0:
             raise UserError("--val_images and --bn_batches must not be negative")
         if self.seed is not None and not 0 <= self.seed < SEED_LIMIT:

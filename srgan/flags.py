@@ -9,8 +9,8 @@ import argparse
 from collections.abc import Callable
 
 from srgan import registry
-from srgan.config import (CONTENT_LOSSES, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES,
-                          TrainConfig)
+from srgan.config import (CONTENT_LOSSES, INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS,
+                          WARMUP_SCHEDULES, TrainConfig)
 
 MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
          "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
@@ -88,9 +88,11 @@ def _declare(add: Add) -> None:
     add("training", TRAINING, "--bn_batches", type=int, default=defaults.bn_batches, metavar="N",
         help="before each checkpoint, set the generator's BatchNorm moving statistics to their "
              "mean over N training batches; 0 = off")
-    add("training", ("train",), "--init", default=None, choices=("pretrained",),
-        help="start a new run's generator from the shipped pretrained one (a fine-tune) "
-             "instead of random weights")
+    add("training", ("train",), "--init", default=None, choices=INITS,
+        help="how a new run's weights start: reference (default), as the seed's reference code: "
+             "kernels N(0, 0.02), BatchNorm gammas N(1, 0.02); glorot, Keras' defaults; "
+             "pretrained, the generator from the shipped one (a fine-tune). A resumed run "
+             "keeps the one that started it")
     add("training", TRAINING, "--strategy", default=defaults.strategy, choices=STRATEGIES,
         help="one device; mirrored: every GPU of this machine (or SRGAN_CPU_DEVICES logical "
              "CPUs); multiworker: the machines TF_CONFIG names; auto: multiworker where "

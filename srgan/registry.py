@@ -35,8 +35,8 @@ class ModelSpec:
     baseline: bool
     optimizer: str  # "rmsprop" or "adam", for both networks
     learning_rate: float  # the default --lr_init
-    build_generator: Callable[[int, int], keras.Model]  # (features, blocks)
-    build_critic: Callable[[int], keras.Model]  # (hr_size)
+    build_generator: Callable[[int, int, str], keras.Model]  # (features, blocks, init)
+    build_critic: Callable[[int, str], keras.Model]  # (hr_size, init)
     steps: Callable[[], type]  # the training steps' class
     losses: Callable[[TrainConfig, VGGBuilder], Losses]
     context_margin: Callable[[int], int]  # (blocks) -> LR px of receptive-field radius
@@ -56,14 +56,14 @@ def default_vgg(weights: str, layer: str, size: int) -> keras.Model:
 
 # --- the seed's model ---
 
-def _seed_generator(features: int, blocks: int) -> keras.Model:
+def _seed_generator(features: int, blocks: int, init: str) -> keras.Model:
     from srgan.models.generator import build_generator
-    return build_generator(features, blocks)
+    return build_generator(features, blocks, init)
 
 
-def _seed_critic(hr_size: int) -> keras.Model:
+def _seed_critic(hr_size: int, init: str) -> keras.Model:
     from srgan.models.critic import build_critic
-    return build_critic(hr_size)
+    return build_critic(hr_size, init)
 
 
 def _seed_steps() -> type:
@@ -87,21 +87,21 @@ def _seed_context_margin(blocks: int) -> int:
 
 # --- the baselines: SRResNet with SRGAN's discriminator, or with a WGAN-GP critic ---
 
-def _srresnet(features: int, blocks: int) -> keras.Model:
+def _srresnet(features: int, blocks: int, init: str) -> keras.Model:
     from srgan.models.srresnet import build_srresnet_generator
-    return build_srresnet_generator(features, blocks)
+    return build_srresnet_generator(features, blocks, init)
 
 
-def _srgan_discriminator(hr_size: int) -> keras.Model:
+def _srgan_discriminator(hr_size: int, init: str) -> keras.Model:
     from srgan.models.srresnet import build_srgan_discriminator
-    return build_srgan_discriminator(hr_size, batch_norm=True, sigmoid=True)
+    return build_srgan_discriminator(hr_size, batch_norm=True, sigmoid=True, init=init)
 
 
-def _wsrgan_critic(hr_size: int) -> keras.Model:
+def _wsrgan_critic(hr_size: int, init: str) -> keras.Model:
     # W-SRGAN is "SRGAN trained as a WGAN-GP": no BatchNorm (the penalty is per sample)
     # and no sigmoid (a critic scores, it does not classify).
     from srgan.models.srresnet import build_srgan_discriminator
-    return build_srgan_discriminator(hr_size, batch_norm=False, sigmoid=False)
+    return build_srgan_discriminator(hr_size, batch_norm=False, sigmoid=False, init=init)
 
 
 def _srgan_steps() -> type:

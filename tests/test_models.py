@@ -1,8 +1,10 @@
+import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from srgan.models import build_critic, build_generator
+from srgan import registry
+from srgan.models import build_critic, build_generator, build_networks
 
 
 def count(weights) -> int:
@@ -50,3 +52,64 @@ def test_tiny_generator_counts_scale_with_flags():
     small, bigger = build_generator(8, 1), build_generator(8, 2)
     # One more block adds four bias-free 3x3 convs of 8 -> 8 maps.
     assert count(bigger.trainable_weights) - count(small.trainable_weights) == 4 * 3 * 3 * 8 * 8
+
+
+def _kernels_and_gammas(model) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(every conv and dense kernel, every BatchNorm gamma, every bias and beta), pooled."""
+    kernels, gammas, offsets = [], [], []
+    for layer in model.layers:
+        if isinstance(layer, (layers.Conv2D, layers.Dense)):
+            kernels.append(layer.kernel.numpy().ravel())
+            if layer.use_bias:
+                offsets.append(layer.bias.numpy())
+        elif isinstance(layer, layers.BatchNormalization):
+            gammas.append(layer.gamma.numpy())
+            offsets.append(layer.beta.numpy())
+    return np.concatenate(kernels), np.concatenate(gammas or [np.ones(0)]), offsets
+
+
+@pytest.mark.parametrize("model", registry.NAMES)
+def test_reference_init_is_the_seeds_reference_code(model):
+    generator, critic = build_networks(model, 32, 2, 48)
+    for network in (generator, critic):
+        kernels, gammas, offsets = _kernels_and_gammas(network)
+        # Hundreds of thousands of draws: the sampling error of the std is ~0.02 / sqrt(2n).
+        assert kernels.size > 50_000
+        assert abs(kernels.std() - 0.02) < 0.0005 and abs(kernels.mean()) < 0.0005
+        # Untruncated: a truncated normal (Keras' TruncatedNormal cuts at 2 std) has none
+        # past 0.04; N(0, 0.02) has ~0.3% past 3 std.
+        assert np.mean(np.abs(kernels) > 0.06) > 0.001
+        assert all(not offset.any() for offset in offsets)
+        if network is generator or model == "srgan":
+            assert gammas.size >= 128
+            assert abs(gammas.mean() - 1) < 0.005 and 0.015 < gammas.std() < 0.025
+
+
+def test_glorot_init_is_keras_defaults():
+    generator, critic = build_networks("srgan", 16, 1, 48, init="glorot")
+    for network in (generator, critic):
+        for layer in network.layers:
+            if isinstance(layer, (layers.Conv2D, layers.Dense)):
+                kernel = layer.kernel.numpy()
+                receptive = int(np.prod(kernel.shape[:-2]))
+                limit = np.sqrt(6 / (receptive * (kernel.shape[-2] + kernel.shape[-1])))
+                assert np.abs(kernel).max() <= limit
+                assert np.abs(kernel).max() > 0.8 * limit  # uniform up to the limit
+            elif isinstance(layer, layers.BatchNormalization):
+                assert np.all(layer.gamma.numpy() == 1)
+
+
+def test_seeded_build_is_reproducible():
+    def weights(seed: int) -> list[np.ndarray]:
+        keras.utils.set_random_seed(seed)
+        generator, critic = build_networks("seed", 8, 1, 48)
+        return [w.numpy() for w in generator.weights + critic.weights]
+
+    first, again, other = weights(3), weights(3), weights(4)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match="unknown initialisation 'he'"):
+        build_generator(8, 1, init="he")

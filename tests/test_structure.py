@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name", registry.NAMES)
 def test_every_model_spec_builds_its_networks_and_steps(name):
     spec = registry.spec(name)
-    generator, critic = spec.build_generator(4, 1), spec.build_critic(48)
+    generator, critic = spec.build_generator(4, 1, "reference"), spec.build_critic(48, "reference")
     assert generator.output_shape == (None, None, None, 3) and critic.input_shape == (None, 48, 48, 3)
     assert issubclass(spec.steps(), TrainSteps)
     assert 0 < spec.tile_margin(16) <= spec.context_margin(16)
     assert TrainConfig(model=name).lr_init == spec.learning_rate
     with pytest.raises(ValueError, match="features must be >= 1"):
-        spec.build_generator(0, 1)
+        spec.build_generator(0, 1, "reference")
 
 
 def test_the_comparison_order_comes_from_the_registry():
@@ -75,6 +75,19 @@ def test_settings_carry_the_format_and_a_newer_one_is_refused(tmp_path):
     del saved[FORMAT_KEY]  # a run from before the format was numbered
     (tmp_path / "settings.json").write_text(json.dumps(saved))
     assert load_settings(tmp_path)["features"] == 8
+
+
+def test_a_run_from_before_init_reference_reads_as_glorot(tmp_path):
+    # Runs saved before --init reference recorded init null (or nothing): Keras' defaults.
+    save_settings(TrainConfig(features=8), tmp_path)
+    assert load_settings(tmp_path)["init"] == "glorot"
+    path = tmp_path / "settings.json"
+    saved = json.loads(path.read_text())
+    del saved["init"]
+    path.write_text(json.dumps(saved))
+    assert load_settings(tmp_path)["init"] == "glorot"
+    save_settings(TrainConfig(features=8, init="reference"), tmp_path)
+    assert load_settings(tmp_path)["init"] == "reference"
 
 
 def test_temporary_names_are_owned_by_files(tmp_path):

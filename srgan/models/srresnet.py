@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from srgan.models.initializers import check_init, gamma_initializer, kernel_initializer
 from srgan.registry import check_size
 
 SIGMOID_LAYER = "sigmoid"
@@ -29,12 +30,22 @@ def _prelu(name: str) -> layers.PReLU:
     return layers.PReLU(shared_axes=[1, 2], name=name)
 
 
-def _residual_block(x, features: int, name: str):
-    y = layers.Conv2D(features, 3, padding="same", name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"{name}_bn1")(y)
+def _conv(filters: int, size: int, name: str, init: str, **kwargs) -> layers.Conv2D:
+    return layers.Conv2D(filters, size, padding="same", kernel_initializer=kernel_initializer(init),
+                         name=name, **kwargs)
+
+
+def _batch_norm(name: str, init: str) -> layers.BatchNormalization:
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True,
+                                     gamma_initializer=gamma_initializer(init), name=name)
+
+
+def _residual_block(x, features: int, name: str, init: str):
+    y = _conv(features, 3, f"{name}_conv1", init)(x)
+    y = _batch_norm(f"{name}_bn1", init)(y)
     y = _prelu(f"{name}_prelu")(y)
-    y = layers.Conv2D(features, 3, padding="same", name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"{name}_bn2")(y)
+    y = _conv(features, 3, f"{name}_conv2", init)(y)
+    y = _batch_norm(f"{name}_bn2", init)(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -60,28 +71,30 @@ class DepthToSpace(layers.Layer):
         return {**super().get_config(), "block": self.block}
 
 
-def build_srresnet_generator(features: int = 64, blocks: int = 16) -> keras.Model:
+def build_srresnet_generator(features: int = 64, blocks: int = 16,
+                             init: str = "reference") -> keras.Model:
     """SRResNet: any [B, H, W, 3] in [-1, 1] to [B, 4H, 4W, 3] in [-1, 1].
 
     Fully convolutional. With the defaults it has 1,550,659 trainable weights
-    (1,554,883 with the BatchNorm moving statistics).
+    (1,554,883 with the BatchNorm moving statistics). `init`: srgan/models/initializers.py.
     """
     check_size(features, blocks)
+    check_init(init)
     lr = keras.Input(shape=(None, None, 3), name="lr")
-    x = layers.Conv2D(features, 9, padding="same", name="conv_in")(lr)
+    x = _conv(features, 9, "conv_in", init)(lr)
     head = _prelu("conv_in_prelu")(x)
     x = head
     for b in range(blocks):
-        x = _residual_block(x, features, f"res{b + 1}")
-    x = layers.Conv2D(features, 3, padding="same", name="conv_mid")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name="conv_mid_bn")(x)
+        x = _residual_block(x, features, f"res{b + 1}", init)
+    x = _conv(features, 3, "conv_mid", init)(x)
+    x = _batch_norm("conv_mid_bn", init)(x)
     x = layers.Add(name="long_skip")([head, x])
     for stage in (1, 2):
-        x = layers.Conv2D(4 * features, 3, padding="same", name=f"up{stage}_conv")(x)
+        x = _conv(4 * features, 3, f"up{stage}_conv", init)(x)
         x = DepthToSpace(2, name=f"up{stage}_shuffle")(x)
         x = _prelu(f"up{stage}_prelu")(x)
     # float32 under any mixed policy: losses and images see full-precision output.
-    sr = layers.Conv2D(3, 9, padding="same", activation="tanh", name="conv_out", dtype="float32")(x)
+    sr = _conv(3, 9, "conv_out", init, activation="tanh", dtype="float32")(x)
     return keras.Model(lr, sr, name="srresnet")
 
 
@@ -92,8 +105,8 @@ def srresnet_context_margin(blocks: int) -> int:
     return 2 * blocks + 8
 
 
-def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True,
-                              sigmoid: bool = True) -> keras.Model:
+def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True, sigmoid: bool = True,
+                              init: str = "reference") -> keras.Model:
     """Scores [B, hr_size, hr_size, 3] images in [-1, 1].
 
     With sigmoid=True the last layer is an Activation named SIGMOID_LAYER, so the
@@ -102,18 +115,20 @@ def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True,
     weights (9,413,441 with the BatchNorm moving statistics) with BatchNorm, 9,406,017
     without.
     """
+    check_init(init)
     image = keras.Input(shape=(hr_size, hr_size, 3), name="image")
     x = image
     plan = [(64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (512, 1), (512, 2)]
     for i, (filters, stride) in enumerate(plan, start=1):
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"conv{i}")(x)
+        x = _conv(filters, 3, f"conv{i}", init, strides=stride)(x)
         if batch_norm and i > 1:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=f"conv{i}_bn")(x)
+            x = _batch_norm(f"conv{i}_bn", init)(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1024, name="dense1024")(x)
+    x = layers.Dense(1024, kernel_initializer=kernel_initializer(init), name="dense1024")(x)
     x = layers.LeakyReLU(0.2, name="dense1024_lrelu")(x)
-    score = layers.Dense(1, name="score", dtype="float32")(x)
+    score = layers.Dense(1, kernel_initializer=kernel_initializer(init), name="score",
+                         dtype="float32")(x)
     if sigmoid:
         score = layers.Activation("sigmoid", name=SIGMOID_LAYER, dtype="float32")(score)
     name = "srgan_discriminator" if sigmoid else "wsrgan_critic"

@@ -57,6 +57,10 @@ def load_settings(folder: Path) -> dict | None:
     if not isinstance(saved, dict):
         raise UserError(f"{path} is not a run's settings (a JSON {type(saved).__name__}, not an "
                         "object); move it away or pass --restart")
+    # Runs from before --init reference recorded none (null or no field): Keras' defaults
+    # started them.
+    if saved.get("init") is None:
+        saved["init"] = "glorot"
     # Runs from before the format was numbered have none: they are format 1.
     version = saved.pop(FORMAT_KEY, 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

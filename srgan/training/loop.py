@@ -79,6 +79,12 @@ def resolve_settings(config: TrainConfig, folder: Path, strategy: tf.distribute.
                             + "\nUse the saved values, another --checkpoint_dir, or --restart.")
         if config.seed is None:
             config.seed = saved.get("seed")
+        if config.init not in (None, saved["init"]):
+            log.info(f"--init {config.init} ignored: {folder} holds a run started with --init "
+                     f"{saved['init']}, which resumes")
+        config.init = saved["init"]
+    elif config.init is None:
+        config.init = "reference"
     if config.seed is None:
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             raise UserError("a new run on several machines needs --seed: every worker must "
@@ -203,7 +209,7 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
             vgg, content = model_losses(config)
             keras.utils.set_random_seed(config.seed)
             generator, critic = build_networks(config.model, config.features, config.blocks,
-                                               config.hr_size)
+                                               config.hr_size, config.weights_init)
         generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
             config, loss_scale=policy == "mixed_float16")
     state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
