@@ -31,11 +31,11 @@ from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
 from srgan.evaluation.testing import device_name  # noqa: E402
 from srgan.evaluation.validation import Validator  # noqa: E402
 from srgan.losses.content import content_loss  # noqa: E402
-from srgan.models import build_networks  # noqa: E402
 from srgan.precision import policy as dtype_policy  # noqa: E402
+from srgan.registry import build_networks  # noqa: E402
+from srgan.steps import TrainSteps  # noqa: E402
 from srgan.training.batchnorm import recompute_batchnorm_statistics  # noqa: E402
 from srgan.training.loop import optimizers  # noqa: E402
-from srgan.training.steps import TrainSteps  # noqa: E402
 
 
 def batches(photos, batch_size: int, seed: int):

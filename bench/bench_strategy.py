@@ -31,7 +31,7 @@ def child(args) -> None:
     import tensorflow as tf
 
     from srgan.config import TrainConfig
-    from srgan.models import build_networks
+    from srgan.registry import build_networks
     from srgan.training import loop
 
     strategy, why = resolve("auto")

@@ -147,13 +147,12 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
 
     from srgan import registry
     from srgan.config import TrainConfig
-    from srgan.models import build_networks
     from srgan.precision import policy as dtype_policy
     from srgan.training.loop import optimizers, step_class
 
     keras.utils.set_random_seed(0)
     with dtype_policy(policy):
-        generator, critic = build_networks(model, features, blocks, 48)
+        generator, critic = registry.build_networks(model, features, blocks, 48)
         config = TrainConfig(model=model, vgg_weights="random")
         vgg, content = registry.spec(model).losses(config, _random_vgg)
     generator_optimizer, critic_optimizer, _ = optimizers(config, loss_scale=policy == "mixed_float16")

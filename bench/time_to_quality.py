@@ -47,11 +47,11 @@ def sweep(args: argparse.Namespace) -> None:
     from srgan.evaluation.testing import device_name
     from srgan.evaluation.validation import Validator
     from srgan.losses.content import content_loss
-    from srgan.models import build_networks
     from srgan.precision import policy as dtype_policy
+    from srgan.registry import build_networks
+    from srgan.steps import TrainSteps
     from srgan.training.batchnorm import recompute_batchnorm_statistics
     from srgan.training.loop import optimizers
-    from srgan.training.steps import TrainSteps
 
     data_dir = Path(args.data_dir)
     photos, _ = load_photo_set(data_dir / "train")

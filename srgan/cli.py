@@ -95,7 +95,7 @@ def run_export(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from srgan.evaluation.compare import run_compare as compare
+    from srgan.compare import run_compare as compare
     results_dir = Path(args.results_dir or "samples/compare")
     print(compare(train_fields(args), args.minutes, results_dir, args.tile, restart=args.restart,
                   data_dir_given=args.data_dir is not None))

@@ -2,14 +2,16 @@
 
 A run saves them as settings.json beside its checkpoints (srgan/run/settings.py), so
 that resuming, testing and exporting rebuild the same networks without the flags.
+A model's default rate and the valid model names are the registry's, so this module
+sits above it: nothing the registry builds may import it (docs/ARCHITECTURE.md).
 """
 
 import dataclasses
 
 from srgan import registry
 from srgan.errors import UserError
+from srgan.losses import CONTENT_LOSSES
 
-CONTENT_LOSSES = ("mse", "ssim", "ms_ssim")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")

@@ -3,7 +3,7 @@
 No distribution of our own: MirroredStrategy keeps a copy of every variable on each
 local device and all-reduces the gradients; MultiWorkerMirroredStrategy does the same
 across machines, configured by the standard TF_CONFIG environment variable. A step
-runs the same code on each replica's share of the global batch (`srgan/training/steps.py`).
+runs the same code on each replica's share of the global batch (`srgan/steps.py`).
 
 SRGAN_CPU_DEVICES=N splits the CPU into N logical devices, so that every path runs
 on a machine without GPUs: a testing aid, not a speed-up.

@@ -9,8 +9,8 @@ import argparse
 from collections.abc import Callable
 
 from srgan import registry
-from srgan.config import (CONTENT_LOSSES, INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS,
-                          WARMUP_SCHEDULES, TrainConfig)
+from srgan.config import INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
+from srgan.losses import CONTENT_LOSSES
 
 MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
          "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",

@@ -67,7 +67,7 @@ def _seed_critic(hr_size: int, init: str) -> keras.Model:
 
 
 def _seed_steps() -> type:
-    from srgan.training.steps import TrainSteps
+    from srgan.steps import TrainSteps
     return TrainSteps
 
 
@@ -105,12 +105,12 @@ def _wsrgan_critic(hr_size: int, init: str) -> keras.Model:
 
 
 def _srgan_steps() -> type:
-    from srgan.training.steps import SRGANSteps
+    from srgan.steps import SRGANSteps
     return SRGANSteps
 
 
 def _wsrgan_steps() -> type:
-    from srgan.training.steps import WSRGANSteps
+    from srgan.steps import WSRGANSteps
     return WSRGANSteps
 
 
@@ -155,15 +155,31 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
 NAMES = tuple(MODELS)
 
 
-def check_size(features: int, blocks: int) -> None:
-    """ValueError unless `features` and `blocks` describe a generator (every builder's check)."""
-    if features < 1 or blocks < 0:
-        raise ValueError(f"features must be >= 1 and blocks >= 0, got {features}, {blocks}")
-
-
 def spec(name: str) -> ModelSpec:
     """The spec of model `name`; ValueError naming the choices for an unknown one."""
     try:
         return MODELS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(NAMES)}") from None
+
+
+# --- a model's networks by its name: training, testing, upscaling and export all build
+# through these, so they cannot disagree ---
+
+def build_generator_for(model: str, features: int = 64, blocks: int = 16,
+                        init: str = "reference") -> keras.Model:
+    """The generator of `model`: the seed's, or SRResNet for both baselines."""
+    return spec(model).build_generator(features, blocks, init)
+
+
+def build_critic_for(model: str, hr_size: int = 48, init: str = "reference") -> keras.Model:
+    """The seed's critic, SRGAN's discriminator (BatchNorm, sigmoid) or W-SRGAN's critic."""
+    return spec(model).build_critic(hr_size, init)
+
+
+def build_networks(model: str, features: int = 64, blocks: int = 16, hr_size: int = 48,
+                   init: str = "reference") -> tuple[keras.Model, keras.Model]:
+    """(generator, critic or discriminator) of `model`, in that order, their weights drawn
+    as `init` says (srgan/models/initializers.py)."""
+    return (build_generator_for(model, features, blocks, init),
+            build_critic_for(model, hr_size, init))

@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from srgan.config import TrainConfig
-from srgan.models import build_networks
+from srgan.registry import build_networks
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState
 

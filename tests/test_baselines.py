@@ -11,17 +11,17 @@ import pytest
 import skimage.data
 import tensorflow as tf
 
+from srgan import compare
 from srgan.cli import main
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.errors import UserError
-from srgan.evaluation import compare
 from srgan.evaluation.testing import run_testing
 from srgan.inference.restore import load_generator
 from srgan.losses.adversarial import ADVERSARIAL_WEIGHT, discriminator_bce_loss, generator_bce_loss
 from srgan.losses.perceptual import vgg54_loss
-from srgan.models import build_critic_for, build_generator_for, build_networks
 from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator, discriminator_logits
+from srgan.registry import build_critic_for, build_generator_for, build_networks
 from srgan.training.loop import train
 
 TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1",

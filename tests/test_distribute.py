@@ -40,7 +40,7 @@ split_cpu_devices()
 import keras, numpy as np, tensorflow as tf
 from srgan.config import TrainConfig
 from srgan.distribute import resolve
-from srgan.models import build_networks
+from srgan.registry import build_networks
 from srgan.training import loop
 
 hr = np.random.default_rng(0).uniform(-1, 1, (4, 48, 48, 3)).astype("float32")

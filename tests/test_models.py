@@ -4,7 +4,8 @@ import pytest
 from keras import layers
 
 from srgan import registry
-from srgan.models import build_critic, build_generator, build_networks
+from srgan.models import build_critic, build_generator
+from srgan.registry import build_networks
 
 
 def count(weights) -> int:

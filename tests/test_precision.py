@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from srgan import precision
-from srgan.models import build_networks
+from srgan.registry import build_networks
 from srgan.run.state import RunState
 from srgan.training import loop
 from tests.helpers import checkpoint_values, tiny_config

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from srgan import cli, files, flags, registry
+from srgan import cli, compare, files, flags, registry
 from srgan.config import TrainConfig
 from srgan.errors import UserError
-from srgan.evaluation import compare
 from srgan.run.settings import FORMAT, FORMAT_KEY, load_settings, save_settings
-from srgan.training.steps import TrainSteps
+from srgan.steps import TrainSteps
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ from srgan.errors import UserError
 from srgan.models import build_critic, build_generator
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
+from srgan.steps import TrainSteps
 from srgan.training import loop
-from srgan.training.steps import TrainSteps
 from tests.helpers import checkpoint_values, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,8 @@ from srgan.cli import main
 from srgan.errors import UserError
 from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names,
                                      upscale_array, upscale_files)
-from srgan.models import build_generator, build_generator_for
+from srgan.models import build_generator
+from srgan.registry import build_generator_for
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import keras
 from srgan import precision as precisions
 from srgan.config import TrainConfig
 from srgan.errors import UserError
-from srgan.models import build_generator_for
+from srgan.registry import build_generator_for
 
 FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS = FOLDER / "seed_x4.weights.h5"

@@ -17,7 +17,7 @@ from srgan import precision as precisions
 from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.inference import pretrained
-from srgan.models import build_generator_for
+from srgan.registry import build_generator_for
 from srgan.run import folder as run_folder
 from srgan.run.settings import SETTINGS_FILE, load_settings
 from srgan.run.state import restore_generator

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from srgan.config import CONTENT_LOSSES
+from srgan.losses import CONTENT_LOSSES
 from srgan.metrics.ms_ssim import tf_ms_ssim
 
 # Weight of 1 - SSIM (ref): keeps the structural term on the scale of the MSE it replaces.

@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from srgan.models.initializers import check_init, gamma_initializer, kernel_initializer
-from srgan.registry import check_size
+from srgan.models.size import check_size
 
 
 def _conv(filters: int, size: int, name: str, init: str, activation: str | None = None,

@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras import layers
 
 from srgan.models.initializers import check_init, gamma_initializer, kernel_initializer
-from srgan.registry import check_size
+from srgan.models.size import check_size
 
 SIGMOID_LAYER = "sigmoid"
 # BatchNorm momentum of the paper's TensorFlow-era implementations (decay 0.9).

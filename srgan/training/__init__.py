@@ -1,1 +1,2 @@
-"""Training: the compiled steps, the run's state on disk, and the epoch loop."""
+"""Training: the epoch loop, and what only it uses (precise BatchNorm statistics, sample
+grids, a clean stop on Ctrl+C). The per-model steps it drives are srgan/steps.py."""

@@ -27,14 +27,13 @@ from srgan.evaluation.validation import VALIDATION_TAG, Validator
 from srgan.files import write_text
 from srgan.inference import pretrained
 from srgan.inference.upscale import tile_margin
-from srgan.models import build_networks
 from srgan.run.folder import RunLock, move_run_aside
 from srgan.run.settings import SETTINGS_FILE, architecture_mismatch, load_settings, save_settings
 from srgan.run.state import BEST, RunState
+from srgan.steps import TrainSteps
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.interrupt import StopRequest
 from srgan.training.samples import sample_grid, validation_batch
-from srgan.training.steps import TrainSteps
 
 log = logging.getLogger(__name__)
 
@@ -202,14 +201,14 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
     photos = load_training_photos(config, data_dir_given)
     # Outside the strategy: the gradient penalty's draws are made once per global batch,
-    # as on one device (srgan/training/steps.py).
+    # as on one device (srgan/steps.py).
     rng = tf.random.Generator.from_seed(config.seed)
     with strategy.scope():
         with precisions.policy(policy):
             vgg, content = model_losses(config)
             keras.utils.set_random_seed(config.seed)
-            generator, critic = build_networks(config.model, config.features, config.blocks,
-                                               config.hr_size, config.weights_init)
+            generator, critic = registry.build_networks(config.model, config.features, config.blocks,
+                                                        config.hr_size, config.weights_init)
         generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
             config, loss_scale=policy == "mixed_float16")
     state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
