@@ -1,6 +1,8 @@
-"""The code's seams: the model registry, per-mode flags, the run format's version and
-the one owner of temporary names."""
+"""The code's seams: the model registry, per-mode flags, the run format's version, the
+one owner of temporary names, and layers that read top to bottom (no import cycles)."""
 
+import ast
+import dataclasses
 import json
 import subprocess
 import sys
@@ -99,3 +101,206 @@ def test_temporary_names_are_owned_by_files(tmp_path):
         path.mkdir()
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the import graph: layers that read top to bottom (docs/ARCHITECTURE.md) ---
+
+@dataclasses.dataclass(frozen=True)
+class Import:
+    """One import statement's edge: `path`:`line` imports `names` of module `target`."""
+    source: str
+    target: str
+    path: str
+    line: int
+    names: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} imports {', '.join(self.names)} from {self.target}"
+
+
+def _modules(root: Path, package: str) -> dict[str, Path]:
+    """Dotted name -> file of every module of `package` under `root`."""
+    modules = {}
+    for path in sorted((root / package).rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return ((isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+            or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+class _ImportCollector(ast.NodeVisitor):
+    """Every import of one module, at any depth: a deferred import inside a function is
+    still a dependency. Imports for the type checker alone are not."""
+
+    def __init__(self, module: str, is_package: bool, modules: dict[str, Path]):
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.modules = modules
+        self.found: list[tuple[str, int, str]] = []  # (target module, line, imported name)
+
+    def visit_If(self, node: ast.If) -> None:
+        if not _is_type_checking(node):
+            self.generic_visit(node)
+            return
+        for statement in node.orelse:
+            self.visit(statement)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            # `import a.b.c` runs a.b.c, the deepest of its parts that is ours.
+            parts = alias.name.split(".")
+            for end in range(len(parts), 0, -1):
+                if ".".join(parts[:end]) in self.modules:
+                    self.found.append((".".join(parts[:end]), node.lineno, alias.name))
+                    break
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            anchor = self.package.split(".")[:len(self.package.split(".")) - node.level + 1]
+            base = ".".join(anchor + ([node.module] if node.module else []))
+        for alias in node.names:
+            submodule = f"{base}.{alias.name}"
+            target = submodule if submodule in self.modules else base
+            if target in self.modules:
+                self.found.append((target, node.lineno, alias.name))
+
+
+def import_graph(root: Path, package: str) -> dict[str, dict[str, Import]]:
+    """module -> {imported module -> its first import}, among `package`'s own modules."""
+    modules = _modules(root, package)
+    graph: dict[str, dict[str, Import]] = {}
+    for module, path in modules.items():
+        collector = _ImportCollector(module, path.name == "__init__.py", modules)
+        collector.visit(ast.parse(path.read_text(), filename=str(path)))
+        edges: dict[str, Import] = {}
+        for target, line, name in collector.found:
+            first = edges.get(target)
+            if first is None:
+                edges[target] = Import(module, target, path.relative_to(root).as_posix(), line, (name,))
+            elif first.line == line and name not in first.names:
+                edges[target] = dataclasses.replace(first, names=(*first.names, name))
+        graph[module] = edges
+    return graph
+
+
+def part_of(module: str) -> str:
+    """The top-level part a module belongs to: `srgan.training.loop` -> `srgan.training`."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph(graph: dict[str, dict[str, Import]]) -> dict[str, dict[str, Import]]:
+    """The same imports between top-level parts (a package, or a module of the root),
+    each edge shown by one of the imports that make it."""
+    parts: dict[str, dict[str, Import]] = {part_of(module): {} for module in graph}
+    for module, edges in graph.items():
+        for target, edge in edges.items():
+            if part_of(target) != part_of(module):
+                parts[part_of(module)].setdefault(part_of(target), edge)
+    return parts
+
+
+def _components(graph: dict[str, dict[str, Import]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan), each of more than one node or a self-loop."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1 or node in graph[node]:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return components
+
+
+def find_cycles(graph: dict[str, dict[str, Import]]) -> list[list[Import]]:
+    """One shortest cycle per knot of the graph, as the imports that close it."""
+    cycles = []
+    for component in _components(graph):
+        start, members = component[0], set(component)
+        # Breadth-first from start's imports back to start, inside the component.
+        came_from: dict[str, tuple[str, Import]] = {}
+        frontier = [start]
+        while start not in came_from:
+            reached = []
+            for node in frontier:
+                for target, edge in sorted(graph[node].items()):
+                    if target in members and target not in came_from:
+                        came_from[target] = node, edge
+                        reached.append(target)
+            frontier = reached
+        node, edge = came_from[start]
+        cycle = [edge]
+        while node != start:
+            node, edge = came_from[node]
+            cycle.insert(0, edge)
+        cycles.append(cycle)
+    return cycles
+
+
+def describe(cycles: list[list[Import]]) -> str:
+    return "\n".join("import cycle:\n  " + "\n  ".join(map(str, cycle)) for cycle in cycles)
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    cycles = find_cycles(import_graph(ROOT, "srgan"))
+    assert not cycles, describe(cycles)
+
+
+def test_no_top_level_package_imports_another_that_imports_it_back():
+    cycles = find_cycles(package_graph(import_graph(ROOT, "srgan")))
+    assert not cycles, describe(cycles)
+
+
+def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path):
+    sources = {
+        "knot/__init__.py": "",
+        "knot/low/__init__.py": "",
+        # A deferred import is still a dependency.
+        "knot/low/a.py": "def f():\n    from knot.high.b import g\n    return g()\n",
+        "knot/low/c.py": "from knot.low import a\n",
+        "knot/high/__init__.py": "",
+        "knot/high/b.py": ("from typing import TYPE_CHECKING\n\nfrom knot.low.c import a\n\n"
+                           "if TYPE_CHECKING:\n    from knot.low.a import f\n\n\ndef g():\n    return a\n"),
+        # Imports for the type checker alone are not.
+        "knot/typed.py": "import typing\n\nif typing.TYPE_CHECKING:\n    from knot.high.b import g\n",
+        "knot/high/d.py": "from knot import typed\n",
+    }
+    for name, text in sources.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = import_graph(tmp_path, "knot")
+    assert graph["knot.high.b"].keys() == {"knot.low.c"} and graph["knot.typed"] == {}
+
+    [cycle] = find_cycles(graph)
+    assert [str(edge) for edge in cycle] == [
+        "knot/high/b.py:3 imports a from knot.low.c",
+        "knot/low/c.py:1 imports a from knot.low.a",
+        "knot/low/a.py:2 imports g from knot.high.b"]
+    [cycle] = find_cycles(package_graph(graph))
+    assert [(part_of(edge.source), part_of(edge.target)) for edge in cycle] == [
+        ("knot.high", "knot.low"), ("knot.low", "knot.high")]
+    assert "knot/low/a.py:2 imports g from knot.high.b" in describe([cycle])
