@@ -71,6 +71,7 @@ def _kernels_and_gammas(model) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]
 
 @pytest.mark.parametrize("model", registry.NAMES)
 def test_reference_init_is_the_seeds_reference_code(model):
+    keras.utils.set_random_seed(0)
     generator, critic = build_networks(model, 32, 2, 48)
     for network in (generator, critic):
         kernels, gammas, offsets = _kernels_and_gammas(network)
@@ -87,6 +88,7 @@ def test_reference_init_is_the_seeds_reference_code(model):
 
 
 def test_glorot_init_is_keras_defaults():
+    keras.utils.set_random_seed(0)
     generator, critic = build_networks("srgan", 16, 1, 48, init="glorot")
     for network in (generator, critic):
         for layer in network.layers:
@@ -94,7 +96,7 @@ def test_glorot_init_is_keras_defaults():
                 kernel = layer.kernel.numpy()
                 receptive = int(np.prod(kernel.shape[:-2]))
                 limit = np.sqrt(6 / (receptive * (kernel.shape[-2] + kernel.shape[-1])))
-                assert np.abs(kernel).max() <= limit
+                assert np.abs(kernel).max() <= limit * (1 + 1e-6)  # float32 rounding
                 assert np.abs(kernel).max() > 0.8 * limit  # uniform up to the limit
             elif isinstance(layer, layers.BatchNormalization):
                 assert np.all(layer.gamma.numpy() == 1)
