@@ -11,6 +11,7 @@ from scipy.signal import convolve2d
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from srgan.metrics import crop_border, gmsd, ms_ssim, ms_ssim_scales, psnr, ssim
+from srgan.metrics.color import channel_bias
 from srgan.metrics.gmsd import _average_downsample
 from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS, tf_ms_ssim
 
@@ -271,3 +272,13 @@ def test_tf_ms_ssim_needs_static_size():
     )
     with pytest.raises(ValueError, match="static"):
         fn.get_concrete_function()
+
+
+def test_channel_bias_is_the_mean_signed_error_per_channel():
+    hr = skimage.data.chelsea()
+    tinted = np.clip(hr.astype(int) + [0, -2, 5], 0, 255).astype(np.uint8)
+    expected = [np.mean(tinted[..., c].astype(float) - hr[..., c]) for c in range(3)]
+    np.testing.assert_allclose(channel_bias(hr, tinted), expected)
+    assert abs(channel_bias(hr, tinted)[2] - 5) < 0.1 and channel_bias(hr, hr).tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="two RGB arrays of one shape"):
+        channel_bias(hr, hr[:10])

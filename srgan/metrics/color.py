@@ -65,3 +65,12 @@ def check_image_pair(hr: np.ndarray, sr: np.ndarray) -> None:
         _check_rgb(image)
     if hr.shape != sr.shape:
         raise ValueError(f"hr and sr shapes differ: {hr.shape} vs {sr.shape}")
+
+
+def channel_bias(hr: np.ndarray, sr: np.ndarray) -> np.ndarray:
+    """Mean signed error of R, G and B in levels (SR - HR) over pixels of any shape [..., 3]:
+    a generator whose output is tinted has a channel far from 0 where bicubic has none."""
+    if hr.shape != sr.shape or hr.shape[-1] != 3:
+        raise ValueError(f"expected two RGB arrays of one shape, got {hr.shape} and {sr.shape}")
+    difference = np.asarray(sr, np.float64) - np.asarray(hr, np.float64)
+    return difference.reshape(-1, 3).mean(axis=0)
