@@ -48,9 +48,10 @@ class TrainConfig:
     warmup_crop: int | None = None  # HR px of warm-up crops; None: hr_size
     # None: "reference" for a new run; a resumed one keeps what started it (settings.json).
     init: str | None = None
-    # float32: bfloat16 training did not match float32's held-out quality within 0.1 dB
-    # in bench/bench_precision.py (README, "Precision and speed").
-    precision: str = "float32"
+    # auto (mixed_bfloat16 where the hardware runs it fast): at equal minutes of warm-up,
+    # bfloat16 reached a higher held-out PSNR-Y and SSIM-Y than float32, whose quality per
+    # step it nearly matches (bench/time_to_quality.py; README, "Precision and speed").
+    precision: str = "auto"
     jit: bool = False
     strategy: str = "auto"  # srgan/distribute.py
     val_images: int = 64
