@@ -162,7 +162,7 @@ def plot(args: argparse.Namespace) -> None:
 
 
 def curve(args: argparse.Namespace) -> None:
-    from srgan.evaluation.validation import read_validation_curve
+    from srgan.evaluation.curve import read_validation_curve
 
     start, series = read_validation_curve(Path(args.run_dir))
     model, bicubic = series["psnr_y"], series["bicubic_psnr_y"]

@@ -8,9 +8,17 @@
 #   python main.py --mode=prepare --source photos/wallpapers --data_dir data_wallpapers
 #
 # Needs apt-get (Debian or Ubuntu; the package versions used are in
-# srgan/pretrained/seed_x4.json). Writes nothing outside OUT and a temporary folder.
+# srgan/pretrained/seed_x4.json) and a Python with Pillow: $PYTHON, else `python`, the
+# project's where its environment is active (PYTHON=.venv/bin/python bash ... otherwise).
+# Writes nothing outside OUT and a temporary folder.
 set -euo pipefail
 OUT="${1:-photos/wallpapers}"
+PYTHON="${PYTHON:-python}"
+if ! "$PYTHON" -c "import PIL" 2>/dev/null; then
+  echo "get_wallpapers.sh: '$PYTHON' cannot import Pillow; run it with the Python that runs" \
+       "the project: PYTHON=/path/to/that/python bash scripts/get_wallpapers.sh" >&2
+  exit 1
+fi
 PACKAGES=(lomiri-wallpapers-16.04 mate-backgrounds plasma-workspace-wallpapers)
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"  # apt-get downloads as the _apt user where it can
@@ -21,7 +29,7 @@ for deb in "$WORK"/*.deb; do
   dpkg-deb --field "$deb" Package Version | paste -sd' ' | sed 's/Package: //; s/ Version: / /'
   dpkg -x "$deb" "$WORK/root"
 done
-python3 - "$WORK/root/usr/share" "$OUT" <<'PY'
+"$PYTHON" - "$WORK/root/usr/share" "$OUT" <<'PY'
 import sys
 from pathlib import Path
 from PIL import Image

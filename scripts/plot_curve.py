@@ -15,7 +15,7 @@ import_tensorflow_quietly()
 
 from PIL import Image, ImageDraw  # noqa: E402
 
-from srgan.evaluation.validation import read_validation_curve  # noqa: E402
+from srgan.evaluation.curve import read_validation_curve  # noqa: E402
 
 WIDTH, HEIGHT, PAD = 640, 360, 56
 

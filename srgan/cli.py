@@ -8,15 +8,10 @@ from pathlib import Path
 
 from srgan.config import TrainConfig
 from srgan.errors import UserError, describe_os_error, first_line, tensorflow_file_errors
-from srgan.flags import INFERENCE_PRECISION, parse_args
+from srgan.flags import INFERENCE_PRECISION, parse_args, train_fields
+from srgan.preflight import check
 
 log = logging.getLogger(__name__)
-
-
-def train_fields(args: argparse.Namespace) -> dict:
-    """The TrainConfig fields given on the command line (the rest keep their defaults)."""
-    return {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
-            if getattr(args, name, None) is not None}
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
@@ -37,11 +32,12 @@ def _inference_precision(args: argparse.Namespace) -> str:
 
 
 def _trained_generator(args: argparse.Namespace, precision: str = "float32"):
-    """load_generator's (generator, settings, checkpoint) for --checkpoint[_dir], after
-    checking that a --model given matches what the checkpoint holds."""
-    from srgan.inference.restore import check_saved_model, load_generator
+    """The generator, its settings and its Source for --checkpoint[_dir], named in the log,
+    after checking that a --model given matches what the checkpoint holds."""
+    from srgan.evaluation.provenance import load_named_generator
+    from srgan.inference.restore import check_saved_model
     check_saved_model(*_checkpoint(args), args.model)
-    return load_generator(*_checkpoint(args), precision)
+    return load_named_generator(*_checkpoint(args), precision, advise=True)
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -50,9 +46,7 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_prepare(args: argparse.Namespace) -> None:
-    from srgan.data.prepare import SOURCE_CHOICES, prepare
-    if args.source is None:
-        raise UserError(f"--mode=prepare needs --source: {SOURCE_CHOICES}")
+    from srgan.data.prepare import prepare
     summary = prepare(args.source, args.data_dir or TrainConfig().data_dir, size=args.size,
                       unlabeled=args.unlabeled, test_fraction=args.test_fraction,
                       patch=args.patch, test_patch=args.test_patch, min_detail=args.min_detail,
@@ -68,17 +62,14 @@ def run_testing(args: argparse.Namespace) -> None:
     results_dir = args.results_dir or "samples/testing"
     summary = measure(*_checkpoint(args), Path(args.data_dir or TrainConfig().data_dir),
                       Path(results_dir), args.compare, args.tile, _inference_precision(args),
-                      args.margin)
+                      args.margin, advise=True)
     print(summary_markdown(summary))
     print(f"wrote metrics.csv, summary.json, summary.md, comparison.png and the SR photos "
           f"into {results_dir}")
 
 
 def run_upscale(args: argparse.Namespace) -> None:
-    from srgan.inference.upscale import check_tile, tile_margin, upscale_files
-    if args.input is None:
-        raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
-    check_tile(args.tile)
+    from srgan.inference.upscale import tile_margin, upscale_files
     generator, config, _ = _trained_generator(args, _inference_precision(args))
     output = Path(args.output or "samples/upscaled")
     written = upscale_files(generator, Path(args.input), output, args.tile,
@@ -89,9 +80,9 @@ def run_upscale(args: argparse.Namespace) -> None:
 def run_export(args: argparse.Namespace) -> None:
     from srgan.inference.export import export_generator
     # float32 whatever --precision: the SavedModel's uint8 signature runs anywhere.
-    generator, _, checkpoint = _trained_generator(args)
+    generator, _, source = _trained_generator(args)
     keras_path, saved_path = export_generator(generator, Path(args.output or "export"))
-    print(f"exported {checkpoint} as {keras_path} and {saved_path}/")
+    print(f"exported {source.path} as {keras_path} and {saved_path}/")
 
 
 def run_compare(args: argparse.Namespace) -> None:
@@ -102,8 +93,8 @@ def run_compare(args: argparse.Namespace) -> None:
     print(f"wrote compare.md, compare.csv and compare.png into {results_dir}")
 
 
-# Each mode's runner imports its module when called, so that `--help` and flag
-# errors answer without loading TensorFlow.
+# Each mode's runner imports its module when called, so that `--help` and bad commands
+# answer without loading TensorFlow; main() runs them after preflight's checks.
 RUNNERS = {"train": run_train, "esrgan": run_train, "prepare": run_prepare,
            "testing": run_testing, "upscale": run_upscale, "export": run_export,
            "compare": run_compare}
@@ -134,8 +125,9 @@ def import_tensorflow_quietly() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    import_tensorflow_quietly()
     try:
+        check(args)  # before TensorFlow loads: a bad command answers at once
+        import_tensorflow_quietly()
         from srgan.distribute import split_cpu_devices
         split_cpu_devices()  # before TensorFlow's first op initialises its devices
         run(args)

@@ -22,7 +22,9 @@ from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
 from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
-from srgan.evaluation.testing import BICUBIC, GRID_IMAGES, MODEL, hr_and_lr, run_testing, test_pairs
+from srgan.evaluation.methods import BICUBIC, MODEL
+from srgan.evaluation.testing import GRID_IMAGES, hr_and_lr, run_testing, test_pairs
+from srgan.grids import sr_title
 from srgan.inference.upscale import output_names
 from srgan.precision import resolve
 from srgan.run.folder import move_run_aside
@@ -148,7 +150,8 @@ def write_table(results_dir: Path, summary: dict, state: dict) -> str:
 
 
 def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
-    """compare.png: HR | SRGAN | W-SRGAN | seed model, from the SR photos testing wrote."""
+    """compare.png: HR | SRGAN | W-SRGAN | seed model, titled, from the SR photos testing
+    wrote."""
     pairs = test_pairs(data_dir)
     names = output_names([hr for hr, _ in pairs])
     rows = []
@@ -160,7 +163,8 @@ def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
         rows.append([grid_cell(image) for image in [hr, *(load_rgb(path) for path in paths)]])
         if len(rows) == GRID_IMAGES:
             break
-    write_grid(results_dir / "compare.png", rows)
+    write_grid(results_dir / "compare.png", rows,
+               ["HR", *(sr_title(LABELS[method]) for method in (*BASELINES, MODEL))])
 
 
 def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: int,

@@ -12,7 +12,7 @@ from srgan import registry
 from srgan.config import INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
 from srgan.losses import CONTENT_LOSSES
 
-MODES = {"train": "train a model (the default)", "esrgan": "the seed's name for train",
+MODES = {"train": "train a model", "esrgan": "the seed's name for train",
          "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
          "testing": "measure the trained generator against bicubic on DATA_DIR/test",
          "upscale": "write each photo of --input 4x larger into --output",
@@ -52,7 +52,8 @@ def _declare(add: Add) -> None:
         help="residual blocks of the generator")
 
     add("training", TRAINING, "--batch_size", type=int, default=defaults.batch_size,
-        help="photos per batch (the last batch of an epoch may be smaller)")
+        help="photos per batch: the global batch, split over all replicas (the last batch of "
+             "an epoch may be smaller)")
     add("training", TRAINING, "--lr_init", type=float, default=None,
         help="learning rate of both networks (default: the seed's RMSProp 8e-5; the baselines' "
              "Adam 1e-4)")
@@ -150,12 +151,14 @@ def _declare(add: Add) -> None:
     add("use", ("testing", "upscale"), "--margin", type=int, default=None, metavar="LR_PX",
         help="LR px of context around each tile (default: the seed generator's measured "
              "effective margin; the baselines' full receptive field)")
-    add("use", ("train", "testing", "upscale", "compare"), "--precision", default=None,
+    default_precision = (defaults.precision if defaults.precision == INFERENCE_PRECISION else
+                         f"{defaults.precision} for training and compare, {INFERENCE_PRECISION} "
+                         "for testing and upscale")
+    add("compute", ("train", "testing", "upscale", "compare"), "--precision", default=None,
         choices=PRECISIONS,
         help="float32, or mixed precision with float32 weights; auto: mixed_bfloat16 where the "
              "hardware runs it fast (AMX/AVX512-BF16 CPUs, GPUs of compute capability 8.0+), "
-             f"else float32. Default: {defaults.precision} for training and compare, "
-             f"{INFERENCE_PRECISION} for testing and upscale")
+             f"else float32. Default: {default_precision}")
 
     add("folders", ("train", "prepare", "testing", "compare"), "--data_dir", default=None,
         help=f"data folder with train/ and test/ (default: {defaults.data_dir}, filled with a "
@@ -165,7 +168,14 @@ def _declare(add: Add) -> None:
         help="the run's checkpoints, settings.json, TensorBoard logs and sample grids")
 
 
-GROUPS = {"use": "testing, upscale and export"}
+GROUPS = {"use": "the generator used, and where results go",
+          "compute": "how the networks compute"}
+
+
+def train_fields(args: argparse.Namespace) -> dict:
+    """The TrainConfig fields given on the command line (the rest keep their defaults)."""
+    return {name: getattr(args, name) for name in TrainConfig.__dataclass_fields__
+            if getattr(args, name, None) is not None}
 
 
 def flag_modes() -> dict[str, tuple[str, ...]]:
@@ -186,8 +196,10 @@ def build_parser(mode: str = "train") -> argparse.ArgumentParser:
         prog="main.py", formatter_class=_HelpFormatter,
         description=f"4x image super-resolution GAN (12x12 -> 48x48 by default). --mode={mode}: "
                     f"{MODES[mode]}. Each mode has its own flags: python main.py --mode=MODE --help")
+    # The default first: after the list it would read as the last mode's.
     parser.add_argument("--mode", default="train", choices=MODES,
-                        help="; ".join(f"{name}: {text}" for name, text in MODES.items()))
+                        help="what to do (default: %(default)s). "
+                             + "; ".join(f"{name}: {text}" for name, text in MODES.items()))
     groups: dict = {}
 
     def add(group: str, modes: tuple[str, ...], *names: str, **kwargs) -> None:

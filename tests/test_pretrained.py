@@ -66,7 +66,7 @@ def test_a_fresh_clone_upscales_and_exports_with_it_and_a_trained_run_wins(tmp_p
     upscale = ["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.png'}",
                f"--output={tmp_path / 'out'}", "--precision=float32"]
     assert main(upscale) == 0
-    assert "using the shipped pretrained generator" in capsys.readouterr().err
+    assert "using the shipped generator, srgan/pretrained/seed_x4" in capsys.readouterr().err
     shipped = np.asarray(Image.open(tmp_path / "out" / "photo.png"))
     generator, _, _ = load_generator(run, pretrained.NAME)
     expected = generator(tf.constant(photo(20, 24)[None], tf.float32) / 127.5 - 1, training=False)
@@ -75,7 +75,7 @@ def test_a_fresh_clone_upscales_and_exports_with_it_and_a_trained_run_wins(tmp_p
 
     assert main(["--mode=export", f"--checkpoint_dir={run}", f"--output={tmp_path / 'export'}"]) == 0
     assert (tmp_path / "export" / "generator.keras").is_file()
-    assert "using the shipped pretrained generator" in capsys.readouterr().err
+    assert "using the shipped generator, srgan/pretrained/seed_x4" in capsys.readouterr().err
 
     write_run(run)
     assert main(upscale) == 0

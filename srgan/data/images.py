@@ -113,6 +113,16 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise ImageError(path, _failure_reason(exc)) from exc
 
 
+def read_size(path: Path) -> tuple[int, int]:
+    """The photo's (width, height) from its header alone, without decoding it: a quick
+    check; ImageError where the file is no photo Pillow reads."""
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except Exception as exc:  # as in _read: whichever way Pillow fails, it is no photo
+        raise ImageError(path, _failure_reason(exc)) from exc
+
+
 def load_rgb(path: Path) -> np.ndarray:
     """The photo at `path` as uint8 HxWx3 RGB, upright per its EXIF orientation."""
     return _read(path)[0]

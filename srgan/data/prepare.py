@@ -20,13 +20,11 @@ from tqdm import tqdm
 from srgan.data import stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
                                save_png)
+from srgan.data.prepare_options import SOURCE_CHOICES, check_options, source_path
 from srgan.errors import UserError
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
 
-SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
-                  "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, "
-                  "or a folder of your photos")
 SPLITS = ("train", "test")
 # Under DATA_DIR: where the STL10 archive is downloaded and extracted.
 DOWNLOADS = "downloads"
@@ -160,16 +158,10 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
     `size` px (or their tile size) are skipped, and so are tiles of less `detail` than
     `min_detail`.
     """
-    _check_options(size, unlabeled, test_fraction, patch)
-    _check_options(size, unlabeled, test_fraction, test_patch)
-    if min_detail < 0 or (min_detail and patch is None and test_patch is None):
-        raise UserError("--min_detail applies to tiles (--patch or --test_patch) and must not "
-                        f"be negative, got {min_detail}")
+    check_options(size, unlabeled, test_fraction, patch, test_patch, min_detail)
     patches = {"train": patch, "test": patch if test_patch is None else test_patch}
     data_dir = Path(data_dir)
-    path = None if source == "stl10" else Path(source).expanduser()
-    if path is not None and not path.exists():
-        raise UserError(f"--source {source}: no such file or folder. Give {SOURCE_CHOICES}.")
+    path = source_path(source)
     if path is not None and path.is_dir() and stl10.find_stl10_folder(path) is None:
         if unlabeled:
             raise UserError("--unlabeled applies to STL10 only; leave it out for a photo folder")
@@ -190,18 +182,6 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
         folder = stl10.find_stl10_folder(path)
         label = f"STL10 from {folder}"
     return _prepare_stl10(folder, data_dir, label, size, unlabeled, overwrite)
-
-
-def _check_options(size: int, unlabeled: int, test_fraction: float, patch: int | None) -> None:
-    if size < 4 or size % 4:
-        raise UserError(f"--size must be a positive multiple of 4 (the generator upsamples 4x), got {size}")
-    if unlabeled < 0:
-        raise UserError(f"--unlabeled must not be negative, got {unlabeled}")
-    if not 0 <= test_fraction < 1:
-        raise UserError(f"--test_fraction must be at least 0 and under 1, got {test_fraction}")
-    if patch is not None and patch < size:
-        raise UserError(f"--patch must be at least --size ({size}), got {patch}: smaller tiles "
-                        "could not be trained on")
 
 
 def _prepare_stl10(folder: Path, data_dir: Path, label: str, size: int, unlabeled: int,

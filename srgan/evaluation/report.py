@@ -102,6 +102,6 @@ def grid_cell(image: np.ndarray) -> np.ndarray:
     return centre_crop(image, GRID_CELL)
 
 
-def write_grid(path: Path, rows: list[list[np.ndarray]]) -> None:
-    """HR | bicubic | SR | ... per row (cells from `grid_cell`)."""
-    save_png(path, image_grid(rows, GRID_GAP))
+def write_grid(path: Path, rows: list[list[np.ndarray]], titles: list[str]) -> None:
+    """HR | bicubic | SR | ... per row (cells from `grid_cell`), under `titles`."""
+    save_png(path, image_grid(rows, GRID_GAP, titles))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import time
 from pathlib import Path
 
@@ -24,53 +23,42 @@ from tqdm import tqdm
 from srgan.data.degrade import SCALE, downsample
 from srgan.data.images import ImageError, list_images, load_rgb, resize_bicubic, save_png
 from srgan.errors import UserError
+from srgan.evaluation.methods import BICUBIC, MODEL, parse_compare
+from srgan.evaluation.provenance import load_named_generator
 from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, write_grid,
                                      write_summary)
-from srgan.inference.restore import load_generator
-from srgan.inference.upscale import (
-    DEFAULT_TILE, Predictor, check_tile, make_predictor, output_names, tile_count, tile_margin,
-    upscale_array)
+from srgan.grids import sr_title
+from srgan.inference.tiling import check_tile
+from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, output_names,
+                                     tile_count, tile_margin, upscale_array)
 from srgan.metrics import gmsd, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
 
 BORDER = 4
 MIN_HR = 2 * BORDER + WINDOW_SIZE
 GRID_IMAGES = 16
-BICUBIC = "bicubic"
-MODEL = "model"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclasses.dataclass
 class Method:
-    """A generator under test: its row name, its predictor, its tile margin, its file."""
+    """A generator under test: its row name, its predictor, its tile margin, its file,
+    and its grid column's title."""
 
     name: str
     predict: Predictor
     margin: int
     checkpoint: str
-
-
-def parse_compare(specs: list[str]) -> list[tuple[str, Path]]:
-    """NAME=CKPT pairs of --compare, checked: CKPT is a checkpoint or a run's folder."""
-    pairs, taken = [], {BICUBIC, MODEL}
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if not sep or not path:
-            raise UserError(f"--compare {spec!r}: write NAME=CKPT, e.g. srgan=checkpoint-old/ckpt-2000")
-        if not _NAME.match(name) or name in taken:
-            raise UserError(f"--compare {spec!r}: NAME must be letters, digits, '_', '.' or '-', "
-                            f"unique, and not {BICUBIC!r} or {MODEL!r}")
-        taken.add(name)
-        pairs.append((name, Path(path)))
-    return pairs
+    title: str
 
 
 def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None, precision: str,
-            margin: int | None) -> Method:
-    generator, config, path = load_generator(checkpoint_dir, checkpoint, precision)
+            margin: int | None, advise: bool = False) -> Method:
+    """The generator of a row, named in the log as it is loaded (see provenance.py)."""
+    role = "" if name == MODEL else f"--compare {name}: "
+    generator, config, source = load_named_generator(checkpoint_dir, checkpoint, precision, role,
+                                                     advise)
     return Method(name, make_predictor(generator), tile_margin(config.model, config.blocks, margin),
-                  path)
+                  source.path, sr_title(source.label if name == MODEL else name))
 
 
 def test_pairs(data_dir: Path, skipped: list[str] | None = None) -> list[tuple[Path, Path | None]]:
@@ -158,17 +146,20 @@ def _timed(function, *args) -> tuple[np.ndarray, float]:
 
 def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, results_dir: Path,
                 compare: list[str] | None = None, tile: int = DEFAULT_TILE,
-                precision: str = "float32", margin: int | None = None) -> dict:
+                precision: str = "float32", margin: int | None = None,
+                advise: bool = False) -> dict:
     """Scores bicubic, the model and each --compare checkpoint on DATA_DIR/test.
 
-    Writes metrics.csv, summary.json, summary.md, comparison.png and each method's
-    SR photos (RESULTS_DIR/METHOD/NAME.png) into `results_dir`; returns the summary.
-    Every checkpoint is loaded and checked before anything is written.
+    Writes metrics.csv, summary.json, summary.md, comparison.png (titled columns) and
+    each method's SR photos (RESULTS_DIR/METHOD/NAME.png) into `results_dir`; returns
+    the summary. Every checkpoint is loaded, checked and named in the log before
+    anything is written; with `advise`, one more line says where the model validated
+    below the shipped generator on the same photos (see provenance.py).
     """
     check_tile(tile)
     others = parse_compare(compare or [])
     # The checkpoints first: on a fresh clone "train one first" is the message that helps.
-    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin)]
+    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin, advise)]
     methods += [_method(name, path.parent, path, precision, margin) for name, path in others]
     skipped: list[str] = []
     pairs = test_pairs(Path(data_dir), skipped)
@@ -234,5 +225,6 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     }
     write_csv(results_dir / "metrics.csv", scores)
     write_summary(results_dir, summary)
-    write_grid(results_dir / "comparison.png", grid)
+    write_grid(results_dir / "comparison.png", grid,
+               ["HR", BICUBIC, *(method.title for method in methods)])
     return summary

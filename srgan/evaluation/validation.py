@@ -1,5 +1,6 @@
 """Validation while training: PSNR-Y and SSIM-Y of the generator and of bicubic on up
-to N photos of DATA_DIR/test, measured exactly as `--mode=testing` measures them."""
+to N photos of DATA_DIR/test, measured exactly as `--mode=testing` measures them (the
+scores are logged and read back in curve.py)."""
 
 from __future__ import annotations
 
@@ -12,27 +13,6 @@ from srgan.data.images import ImageError
 from srgan.evaluation.testing import BORDER, MIN_HR, bicubic, hr_and_lr, test_pairs
 from srgan.inference.upscale import DEFAULT_TILE, make_predictor, upscale_array
 from srgan.metrics import psnr, ssim
-
-VALIDATION_TAG = "validation/"
-
-
-def read_validation_curve(run_dir: Path) -> tuple[float, dict[str, list[tuple[int, float, float]]]]:
-    """(the wall-clock time the run's logs began, its validation scalars: tag ('psnr_y',
-    'bicubic_psnr_y', ...) -> [(step, wall-clock time, value)] in step order), from
-    RUN_DIR/logs."""
-    import tensorflow as tf
-
-    series: dict[str, list[tuple[int, float, float]]] = {}
-    start = float("inf")
-    for path in sorted((Path(run_dir) / "logs").glob("events*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            start = min(start, event.wall_time)
-            for value in event.summary.value:
-                if value.tag.startswith(VALIDATION_TAG):
-                    number = float(tf.make_ndarray(value.tensor).reshape(-1)[0])
-                    series.setdefault(value.tag[len(VALIDATION_TAG):], []).append(
-                        (event.step, event.wall_time, number))
-    return start, {tag: sorted(points) for tag, points in series.items()}
 
 
 class Validator:

@@ -126,14 +126,12 @@ def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
     """The generator of the latest checkpoint in `checkpoint_dir`, or of `checkpoint`,
     or the shipped one (`uses_pretrained`), built in `precision` (a dtype policy).
 
-    Returns the generator, the run's settings and the checkpoint path loaded. Raises
+    Returns the generator, the run's settings and the checkpoint path loaded (the
+    shipped weights' path for the shipped one; evaluation/provenance.py names it). Raises
     UserError when the checkpoint is damaged, or when it holds a generator of another
     architecture than its settings.json describes.
     """
     if uses_pretrained(Path(checkpoint_dir), checkpoint):
-        if checkpoint is None:
-            log.info(f"no trained run in {checkpoint_dir}: using the shipped pretrained generator "
-                     f"({pretrained.WEIGHTS.name}; train your own with `python main.py`)")
         return pretrained.load_pretrained(precision)
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     folder = Path(prefix).parent

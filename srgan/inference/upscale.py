@@ -22,15 +22,14 @@ from tqdm import tqdm
 
 from srgan import registry
 from srgan.data.degrade import SCALE, from_model, to_model
-from srgan.data.images import (ImageError, list_images, load_rgba, not_regular, resize_bicubic,
-                               save_png)
+from srgan.data.images import ImageError, load_rgba, resize_bicubic, save_png
 from srgan.errors import UserError
+from srgan.inference.inputs import photo_inputs
+from srgan.inference.tiling import check_margin
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TILE = 128
-# Smaller tiles spend most of their work on the margins around them.
-MIN_TILE = 16
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -50,8 +49,7 @@ def tile_margin(model: str, blocks: int, margin: int | None = None) -> int:
     effective margin where it has one (the seed's generator: a quarter of the full
     receptive field's work per tile), else its full receptive field."""
     if margin is not None:
-        if margin < 0:
-            raise UserError(f"--margin must not be negative, got {margin}")
+        check_margin(margin)
         return margin
     return registry.spec(model).tile_margin(blocks)
 
@@ -77,11 +75,6 @@ def _spans(size: int, tile: int) -> list[tuple[int, int]]:
     count = math.ceil(size / tile)
     edges = [round(i * size / count) for i in range(count + 1)]
     return list(zip(edges[:-1], edges[1:]))
-
-
-def check_tile(tile: int) -> None:
-    if tile < 0 or 0 < tile < MIN_TILE:
-        raise UserError(f"--tile must be 0 (whole photos) or at least {MIN_TILE} LR px, got {tile}")
 
 
 def tile_count(height: int, width: int, tile: int) -> int:
@@ -134,34 +127,19 @@ def output_names(paths: list[Path]) -> dict[Path, str]:
                    else f"{path.stem}.png") for path in paths}
 
 
-def _inputs(source: Path) -> list[Path]:
-    if source.is_dir():
-        skipped: list[str] = []
-        paths = list_images(source, skipped=skipped)
-        for line in skipped:
-            log.warning(f"skipped: {line}")
-        if not paths:
-            raise UserError(f"no photos in {source} (looked for .png, .jpg, .jpeg, .bmp, "
-                            ".webp, .tif, .tiff)")
-        return paths
-    if not source.exists():
-        raise UserError(f"--input {source} does not exist: give a photo or a folder of photos")
-    if not source.is_file():
-        raise UserError(f"--input {source} is {not_regular(source)}. Give a photo or a folder "
-                        "of photos")
-    return [source]
-
-
 def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                   margin: int) -> list[Path]:
     """Writes each photo of `source` (a file or a folder) 4x larger into `output` as PNG.
 
     RGB through the generator; grayscale, palette and 16-bit photos are read as 8-bit
     RGB and written as RGB; an alpha channel is upscaled with bicubic and written as
-    RGBA. Photos that cannot be read are reported and the rest still run; then a
-    UserError names them. Returns the files written.
+    RGBA. A single photo that cannot be read is a UserError; in a folder, each one is
+    logged and the rest still run, then one UserError names them all. Returns the files
+    written.
     """
-    paths = _inputs(Path(source))
+    paths, skipped = photo_inputs(Path(source))
+    for line in skipped:
+        log.warning(f"skipped: {line}")
     names = output_names(paths)
     targets = {path: Path(output) / names[path] for path in paths}
     overwritten = [str(path) for path, target in targets.items() if target.resolve() == path.resolve()]
@@ -175,6 +153,8 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
         try:
             rgb, alpha = load_rgba(path)
         except ImageError as error:
+            if len(paths) == 1:
+                raise
             failed.append(str(error))
             log.warning(f"skipped: {error}")
             continue
@@ -188,5 +168,5 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
         written.append(targets[path])
     if failed:
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
-                        f"({len(written)} written to {output}):\n  " + "\n  ".join(failed))
+                        f"({len(written)} written to {output}): " + "; ".join(failed))
     return written

@@ -4,25 +4,15 @@
 bilinearly to 56x56 and preprocessed the Caffe way (ref).
 """
 
-from pathlib import Path
-
 import keras
 import tensorflow as tf
 
-from srgan.errors import UserError
+from srgan.errors import UserError, first_line
+from srgan.losses import WEIGHTS_HELP, check_vgg_weights
 
 VGG_SIZE = 56
 VGG_LAYER = "block4_pool"
 VGG_WEIGHT = 2e-6
-
-WEIGHTS_HELP = (
-    "Choose one of:\n"
-    "  --vgg_weights imagenet   Keras downloads the ImageNet weights once into ~/.keras/models "
-    "(needs internet the first time)\n"
-    "  --vgg_weights PATH       a local VGG19 weights file (.h5 or .weights.h5), e.g. "
-    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 copied from a machine with internet\n"
-    "  --vgg_weights none       train without the perceptual term (the seed's \"remove VGG loss\")"
-)
 
 
 def build_vgg_features(weights: str, layer: str = VGG_LAYER,
@@ -32,13 +22,12 @@ def build_vgg_features(weights: str, layer: str = VGG_LAYER,
     `weights` is "imagenet" or a path to a weights file. Raises UserError with the
     ways out where the weights cannot be had (offline, missing or wrong file).
     """
-    if weights != "imagenet" and not Path(weights).is_file():
-        raise UserError(f"VGG19 weights file {weights} does not exist.\n{WEIGHTS_HELP}")
+    check_vgg_weights(weights)
     try:
         vgg = keras.applications.VGG19(include_top=False, weights=weights,
                                        input_shape=(size, size, 3))
     except Exception as error:  # Keras raises several types for network and file errors.
-        raise UserError(f"could not load the VGG19 weights ({weights}): {error}\n"
+        raise UserError(f"could not load the VGG19 weights ({weights}): {first_line(error)}; "
                         f"{WEIGHTS_HELP}") from error
     features = keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"vgg19_{layer}")
     features.trainable = False

@@ -130,10 +130,15 @@ def _save(manager: tf.train.CheckpointManager, number: int) -> str:
                         "resume.") from error
 
 
+def checkpoint_step(prefix: str) -> int:
+    """The training step the checkpoint at `prefix` was saved at."""
+    return int(tf.train.load_checkpoint(str(prefix)).get_tensor(STEP_KEY))
+
+
 def saved_step(folder: Path) -> int:
     """The step of the newest intact checkpoint in `folder`; 0 where there is none."""
     latest = standing(folder, repair=False).latest
-    return 0 if latest is None else int(tf.train.load_checkpoint(latest).get_tensor(STEP_KEY))
+    return 0 if latest is None else checkpoint_step(latest)
 
 
 def restore_generator(generator: keras.Model, prefix: str) -> str | None:

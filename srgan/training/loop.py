@@ -23,7 +23,8 @@ from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
                                  training_dataset)
 from srgan.errors import UserError, first_line
-from srgan.evaluation.validation import VALIDATION_TAG, Validator
+from srgan.evaluation.curve import VALIDATION_TAG
+from srgan.evaluation.validation import Validator
 from srgan.files import write_text
 from srgan.inference import pretrained
 from srgan.inference.upscale import tile_margin
@@ -390,7 +391,7 @@ class _Run:
 
     def save_samples(self, epoch: int) -> None:
         for name, hr in self.samples.items():
-            grid = sample_grid(self.steps.generator, hr)
+            grid = sample_grid(self.steps.generator, hr, registry.spec(self.config.model).display_name)
             save_png(self.folder / "samples" / f"{name}_epoch{epoch:05d}.png", grid)
             with self.writer.as_default():
                 tf.summary.image(f"samples/{name}", grid[np.newaxis], step=int(self.state.step))

@@ -1,4 +1,4 @@
-"""Sample grids (LR | SR | HR) of fixed images, saved as training goes, as the seed did."""
+"""Sample grids (LR | SR | HR, titled) of fixed images, saved as training goes, as the seed did."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_rgb
-from srgan.grids import centre_crop, image_grid
+from srgan.grids import centre_crop, image_grid, sr_title
 
 GAP = 2
 
@@ -29,9 +29,11 @@ def validation_batch(folder: Path, count: int, hr_size: int) -> np.ndarray | Non
     return np.stack(crops) if crops else None
 
 
-def sample_grid(generator: keras.Model, hr: np.ndarray, scale: int = 4) -> np.ndarray:
-    """One row per image: LR (nearest-upsized, to show its pixels) | SR | HR, uint8."""
+def sample_grid(generator: keras.Model, hr: np.ndarray, model: str, scale: int = 4) -> np.ndarray:
+    """One row per image: LR (nearest-upsized, to show its pixels) | SR | HR, uint8,
+    under column titles; `model` names the generator in the SR column's."""
     lr = downsample(hr, scale)
     sr = from_model(generator(to_model(lr), training=False)).numpy()
     lr = np.repeat(np.repeat(lr.numpy().astype(np.uint8), scale, axis=1), scale, axis=2)
-    return image_grid([list(images) for images in zip(lr, sr, hr)], GAP)
+    return image_grid([list(images) for images in zip(lr, sr, hr)], GAP,
+                      ["LR", sr_title(model), "HR"])

@@ -1,0 +1,43 @@
+"""`--mode=prepare`'s options and their checks, free of TensorFlow so that a bad command
+answers before it loads; prepare.py does the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from srgan.errors import UserError
+
+SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
+                  "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, "
+                  "or a folder of your photos")
+
+
+def source_path(source: str | None) -> Path | None:
+    """The file or folder --source names, checked to exist; None for stl10 (a download)."""
+    if source is None:
+        raise UserError(f"--mode=prepare needs --source: {SOURCE_CHOICES}")
+    if source == "stl10":
+        return None
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise UserError(f"--source {source}: no such file or folder. Give {SOURCE_CHOICES}.")
+    return path
+
+
+def check_options(size: int, unlabeled: int, test_fraction: float, patch: int | None,
+                  test_patch: int | None, min_detail: float) -> None:
+    """UserError for the first option out of its range."""
+    if size < 4 or size % 4:
+        raise UserError(f"--size must be a positive multiple of 4 (the generator upsamples 4x), "
+                        f"got {size}")
+    if unlabeled < 0:
+        raise UserError(f"--unlabeled must not be negative, got {unlabeled}")
+    if not 0 <= test_fraction < 1:
+        raise UserError(f"--test_fraction must be at least 0 and under 1, got {test_fraction}")
+    for flag, tile in (("--patch", patch), ("--test_patch", test_patch)):
+        if tile is not None and tile < size:
+            raise UserError(f"{flag} must be at least --size ({size}), got {tile}: smaller tiles "
+                            "could not be trained on")
+    if min_detail < 0 or (min_detail and patch is None and test_patch is None):
+        raise UserError("--min_detail applies to tiles (--patch or --test_patch) and must not "
+                        f"be negative, got {min_detail}")

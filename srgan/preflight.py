@@ -1,0 +1,110 @@
+"""The checks a command passes before TensorFlow is imported, which takes 10 to 20 s on a
+small CPU: flag ranges, paths that must exist, a folder flag that names a file, and an
+--input that is no photo by its header. A bad command so answers in about a second.
+
+Each check lives beside the code it guards, in a module free of TensorFlow, and that
+code runs it again for its other callers; this module says which apply to which mode.
+"""
+
+import argparse
+from pathlib import Path
+
+from srgan.config import TrainConfig
+from srgan.data.prepare_options import check_options, source_path
+from srgan.errors import UserError
+from srgan.evaluation.methods import parse_compare
+from srgan.flags import train_fields
+from srgan.inference.inputs import photo_inputs
+from srgan.inference.tiling import check_margin, check_tile
+from srgan.losses import check_vgg_weights
+
+# The flags that name a folder the mode writes into or reads from.
+FOLDER_FLAGS = ("checkpoint_dir", "data_dir", "results_dir", "output")
+# What --checkpoint calls the shipped generator (srgan/inference/pretrained.py: NAME,
+# which imports Keras).
+SHIPPED = "pretrained"
+
+
+def check_folder(flag: str, value: str) -> None:
+    """UserError where the folder --`flag` names, or one above it, is a file: nothing
+    can be read from or written into it."""
+    path = Path(value)
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            return
+        if folder.exists():
+            where = "" if folder == path else f": {folder}"
+            raise UserError(f"--{flag} {path}{where} is a file, not a folder")
+
+
+def check_checkpoint(given: str, value: str) -> None:
+    """UserError where `value`, as the flag `given` names it, is nothing there: neither a
+    run's folder nor a checkpoint (ckpt-N, whose files are ckpt-N.index and
+    ckpt-N.data-*), nor `pretrained`."""
+    path = Path(value)
+    if value != SHIPPED and not (path.exists() or Path(f"{path}.index").exists()):
+        raise UserError(f"{given} does not exist: give a checkpoint such as "
+                        f"checkpoint/ckpt-1000, a run's folder, or {SHIPPED} (the shipped one)")
+
+
+def _data_dir(args: argparse.Namespace) -> None:
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        raise UserError(f"--data_dir {args.data_dir} does not exist: give a folder with train/ "
+                        "and test/, or leave it out for data2017/ (--mode=prepare fills one)")
+
+
+def _train(args: argparse.Namespace) -> None:
+    config = TrainConfig(**train_fields(args))
+    config.validate()
+    check_vgg_weights(config.vgg_weights)
+    _data_dir(args)
+
+
+def _compare(args: argparse.Namespace) -> None:
+    _train(args)
+    if args.minutes is not None and not args.minutes > 0:
+        raise UserError(f"--minutes must be positive, got {args.minutes}")
+    check_tile(args.tile)
+
+
+def _inference(args: argparse.Namespace) -> None:
+    """What testing, upscale and export share: --checkpoint, and the tiles where taken."""
+    if args.checkpoint is not None:
+        check_checkpoint(f"--checkpoint {args.checkpoint}", args.checkpoint)
+    if hasattr(args, "tile"):
+        check_tile(args.tile)
+        check_margin(args.margin)
+
+
+def _testing(args: argparse.Namespace) -> None:
+    _inference(args)
+    for name, path in parse_compare(args.compare):
+        check_checkpoint(f"--compare {name}={path}", str(path))
+    _data_dir(args)
+
+
+def _upscale(args: argparse.Namespace) -> None:
+    _inference(args)
+    if args.input is None:
+        raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
+    photo_inputs(Path(args.input))
+
+
+def _prepare(args: argparse.Namespace) -> None:
+    source_path(args.source)
+    check_options(args.size, args.unlabeled, args.test_fraction, args.patch, args.test_patch,
+                  args.min_detail)
+
+
+_MODES = {"train": _train, "esrgan": _train, "compare": _compare, "testing": _testing,
+          "upscale": _upscale, "export": _inference, "prepare": _prepare}
+
+
+def check(args: argparse.Namespace) -> None:
+    """UserError (or OSError, where a path cannot be looked at) for the first thing wrong
+    with the command that needs no TensorFlow to see."""
+    for flag in FOLDER_FLAGS:
+        value = getattr(args, flag, None)
+        if value is not None:
+            check_folder(flag, value)
+    _MODES[args.mode](args)
