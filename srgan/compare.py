@@ -16,8 +16,9 @@ import logging
 import secrets
 import time
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
-from srgan import files, registry
+from srgan import files, registry, schema
 from srgan.config import TrainConfig
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -38,7 +39,27 @@ BASELINES, OURS = ORDER[:-1], ORDER[-1]
 LABELS = {BICUBIC: "bicubic", MODEL: registry.MODELS[OURS].display_name,
           **{name: registry.MODELS[name].display_name for name in BASELINES}}
 STATE_FILE = "compare_state.json"
+_RESTART = "pass --restart to compare afresh"
 log = logging.getLogger(__name__)
+
+
+class _Budget(TypedDict):
+    n_epoch: int
+    minutes: float | None
+    seed: int | None
+
+
+class _Progress(TypedDict):
+    seconds: float
+    done: bool
+    steps: NotRequired[int]
+
+
+class _State(TypedDict):
+    """compare_state.json: the budget, and each model's progress by its name."""
+
+    budget: _Budget
+    models: dict[str, _Progress]
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -50,15 +71,15 @@ def _load_state(root: Path, budget: dict) -> dict:
     path = root / STATE_FILE
     if not path.is_file():
         return {"budget": budget, "models": {}}
-    state = files.read_json(path, "pass --restart to compare afresh")
-    saved = state.get("budget", {})
-    changed = [f"--{name} {budget[name]} (it has {saved.get(name)})"
-               for name in budget if budget[name] is not None and saved.get(name) != budget[name]]
+    state = schema.load(path, _State, _RESTART)
+    saved = state["budget"]
+    changed = [f"--{name} {budget[name]} (it has {saved[name]})"
+               for name in budget if budget[name] is not None and saved[name] != budget[name]]
     if changed:
         raise UserError(f"{root} holds a comparison made with another budget:\n  "
                         + "\n  ".join(changed)
                         + "\nRepeat its flags, pass another --checkpoint_dir, or --restart.")
-    state["budget"] = {name: saved.get(name) for name in budget}
+    state["budget"] = {name: saved[name] for name in budget}
     return state
 
 

@@ -480,3 +480,55 @@ def test_free_space_is_checked_against_each_members_size(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="not enough disk space for extracting stl10_binary/zeros.bin"):
         prepare(str(archive), tmp_path / "data")
     assert list((tmp_path / "data" / "downloads").iterdir()) == []
+
+
+# --- bad input, second round: provenance, leftovers, best/, small and odd photos,
+# a worker that never comes, compare's interrupt ---
+
+VALIDATING = ["--val_images", "2"]
+
+
+def test_best_that_cannot_be_written_is_said_before_an_epoch_and_on_every_rerun(run, data_dir,
+                                                                                capsys, tmp_path):
+    folder = copy_run(run, tmp_path / "run")
+    (folder / "best").write_text("not a folder")
+    for _ in range(2):
+        assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
+                              f"{folder / 'best'} is a file, not a folder", "--val_images 0")
+        assert sorted(path.name for path in folder.glob("ckpt-*.index")) == [
+            "ckpt-2.index", "ckpt-4.index", "ckpt-6.index"]  # no epoch spent
+    (folder / "best").unlink()
+    status, err = call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING])
+    assert status == 0 and "the best so far" in err, err
+
+
+def test_a_failed_save_of_best_names_the_newest_intact_and_the_rerun_keeps_that_epoch(
+        run, data_dir, capsys, monkeypatch, tmp_path):
+    folder = copy_run(run, tmp_path / "run")
+    save = tf.train.CheckpointManager.save
+
+    def best_disk_full(manager, checkpoint_number=None):
+        if Path(manager.directory).name == "best":
+            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+        return save(manager, checkpoint_number=checkpoint_number)
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", best_disk_full)
+    assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
+                          f"cannot save {folder / 'best' / 'ckpt-8'}", "No space left on device",
+                          f"the run's newest checkpoint ({folder / 'ckpt-6'}) is intact")
+    assert not list(folder.glob("ckpt-8*"))  # the epoch is not saved without its best
+    monkeypatch.undo()
+    status, err = call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING])
+    assert status == 0 and f"resuming from {folder / 'ckpt-6'}" in err, err
+    record = json.loads((folder / "best" / "best.json").read_text())
+    assert (record["epoch"], record["step"]) == (4, 8)
+    assert tf.train.latest_checkpoint(str(folder / "best")) == str(folder / "best" / "ckpt-8")
+
+
+def test_best_json_of_the_wrong_shape_is_said_before_an_epoch(run, data_dir, capsys, tmp_path):
+    folder = copy_run(run, tmp_path / "run")
+    (folder / "best").mkdir()
+    (folder / "best" / "best.json").write_text(json.dumps({"psnr_y": "high"}))
+    assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
+                          str(folder / "best" / "best.json"), "epoch is missing")
+    assert not list(folder.glob("ckpt-8*"))

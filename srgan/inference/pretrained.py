@@ -8,29 +8,44 @@ swapped file is named instead of silently giving wrong images.
 from __future__ import annotations
 
 import hashlib
-import json
+import warnings
 from pathlib import Path
+from typing import Annotated, TypedDict
 
 import keras
 
 from srgan import precision as precisions
+from srgan import schema
 from srgan.config import TrainConfig
-from srgan.errors import UserError
+from srgan.errors import UserError, first_line
 from srgan.registry import build_generator_for
 
 FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS = FOLDER / "seed_x4.weights.h5"
 CARD = FOLDER / "seed_x4.json"
 NAME = "pretrained"  # what --checkpoint and --init call it
+_RESTORE = "restore it from the repository (git checkout -- srgan/pretrained)"
 
 
-def card() -> dict:
-    """The model card: sha256, commands, data, steps, time, machine, scores."""
+class Card(TypedDict):
+    """The fields of the card that the code reads; the rest (commands, data, steps, time,
+    machine, scores) are for people, and for the tests that keep them true."""
+
+    model: str
+    features: int
+    blocks: int
+    sha256: Annotated[str, schema.Matches("[0-9a-f]{64}", "a sha256 (64 hex digits)")]
+
+
+def card() -> Card:
+    """The model card, its fields checked: what it is, its file's sha256, how it was made."""
+    info = schema.load(CARD, Card, _RESTORE)
     try:
-        return json.loads(CARD.read_text())
-    except (OSError, ValueError) as error:
-        raise UserError(f"the pretrained generator's card {CARD} cannot be read ({error}); "
-                        "restore it from the repository (git checkout -- srgan/pretrained)") from error
+        TrainConfig(model=info["model"], features=info["features"], blocks=info["blocks"]).validate()
+    except UserError as error:
+        raise UserError(f"{CARD} describes no generator this project builds ({error}); "
+                        f"{_RESTORE}") from error
+    return info
 
 
 def sha256(path: Path) -> str:
@@ -42,13 +57,13 @@ def sha256(path: Path) -> str:
 
 
 def pretrained_config() -> TrainConfig:
-    """The settings of the shipped generator's architecture (the seed's defaults)."""
+    """The settings of the shipped generator's architecture, as its card describes it."""
     info = card()
     return TrainConfig(model=info["model"], features=info["features"], blocks=info["blocks"])
 
 
 def load_pretrained_weights(generator: keras.Model) -> None:
-    """Reads the shipped weights into `generator` (the seed's, 64 features, 16 blocks)."""
+    """Reads the shipped weights into `generator`, built as the card describes."""
     expected = card()["sha256"]
     try:
         actual = sha256(WEIGHTS)
@@ -59,7 +74,24 @@ def load_pretrained_weights(generator: keras.Model) -> None:
         raise UserError(f"the pretrained generator {WEIGHTS} is damaged or not the shipped file: "
                         f"its sha256 is {actual}, the card {CARD.name} says {expected}. Restore it "
                         "from the repository (git checkout -- srgan/pretrained)")
-    generator.load_weights(WEIGHTS)
+    # Where the weights do not fit the generator the card describes, Keras warns once per
+    # layer it skips (keeping that layer's fresh weights) and then raises, or only warns:
+    # either way the file is not what the card says.
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        try:
+            generator.load_weights(WEIGHTS)
+            cause = str(skipped[0].message) if skipped else None
+        # Keras says "could not be loaded" in a ValueError, or fails on the first layer
+        # whose weights do not fit, in whichever way that layer's loader does.
+        except Exception as error:
+            cause = first_line(error)
+    if cause is not None:
+        info = card()
+        raise UserError(f"the pretrained generator {WEIGHTS} does not fit its card {CARD.name} "
+                        f"(model {info['model']}, features {info['features']}, blocks "
+                        f"{info['blocks']}): Keras cannot load it ({cause.rstrip(':')}); restore "
+                        "both from the repository (git checkout -- srgan/pretrained)")
 
 
 def load_pretrained(precision: str = "float32") -> tuple[keras.Model, TrainConfig, str]:

@@ -7,13 +7,13 @@ a newer format than this code reads is refused rather than misread.
 
 import dataclasses
 import json
-import types
 import typing
 from pathlib import Path
 
+from srgan import schema
 from srgan.config import TrainConfig
 from srgan.errors import UserError
-from srgan.files import read_json, write_text
+from srgan.files import write_text
 
 SETTINGS_FILE = "settings.json"
 # The run folder's format (checkpoint keys, file names, settings): raised whenever a
@@ -22,6 +22,7 @@ FORMAT = 1
 FORMAT_KEY = "format"
 # What fixes the shapes of the saved weights: resuming with other values cannot work.
 ARCHITECTURE = ("model", "features", "blocks", "hr_size")
+_REMEDY = "fix it, or move the run away"
 
 
 def save_settings(config: TrainConfig, folder: Path) -> None:
@@ -31,17 +32,8 @@ def save_settings(config: TrainConfig, folder: Path) -> None:
     write_text(folder / SETTINGS_FILE, json.dumps(settings, indent=2) + "\n")
 
 
-def _accepts(kind: object, value: object) -> bool:
-    """Whether JSON `value` fits the field type `kind` (int, float, str, bool, X | None)."""
-    if isinstance(kind, types.UnionType):
-        return any(_accepts(option, value) for option in typing.get_args(kind))
-    if kind is type(None):
-        return value is None
-    if isinstance(value, bool):  # JSON true/false is no number
-        return kind is bool
-    if kind is float:
-        return isinstance(value, (int, float))
-    return isinstance(value, kind)
+class _Versioned(typing.TypedDict):
+    format: typing.NotRequired[int]
 
 
 def load_settings(folder: Path) -> dict | None:
@@ -53,37 +45,27 @@ def load_settings(folder: Path) -> dict | None:
     path = folder / SETTINGS_FILE
     if not path.is_file():
         return None
-    saved = read_json(path, "move it away or pass --restart")
-    if not isinstance(saved, dict):
-        raise UserError(f"{path} is not a run's settings (a JSON {type(saved).__name__}, not an "
-                        "object); move it away or pass --restart")
-    # Runs from before --init reference recorded none (null or no field): Keras' defaults
-    # started them.
-    if saved.get("init") is None:
-        saved["init"] = "glorot"
+    # The format first: a newer one may have changed what a field holds.
+    saved = schema.load(path, _Versioned, _REMEDY)
     # Runs from before the format was numbered have none: they are format 1.
     version = saved.pop(FORMAT_KEY, 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if version < 1:
         raise UserError(f"{path}: {FORMAT_KEY} is {json.dumps(version)}, not a format number")
     if version > FORMAT:
         raise UserError(f"{path} was written by a newer version of this project (run format "
                         f"{version}; this one reads up to {FORMAT}). Update the project to use "
                         "this run.")
-    fields = {field.name: field.type for field in dataclasses.fields(TrainConfig)}
-    for name, value in saved.items():
-        if name in fields and not _accepts(fields[name], value):
-            raise UserError(f"{path}: {name} is {json.dumps(value)}, not of type "
-                            f"{_type_name(fields[name])}; fix it, or move the run away")
+    schema.check(saved, TrainConfig, str(path), _REMEDY)
+    # Runs from before --init reference recorded none (null or no field): Keras' defaults
+    # started them.
+    if saved.get("init") is None:
+        saved["init"] = "glorot"
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
     try:
         TrainConfig(**{name: value for name, value in saved.items() if name in fields}).validate()
     except UserError as error:
         raise UserError(f"{path} holds a value no run can have: {error}") from error
     return saved
-
-
-def _type_name(kind: object) -> str:
-    return " or ".join("null" if option is type(None) else option.__name__
-                       for option in (typing.get_args(kind) or (kind,)))
 
 
 def architecture_mismatch(saved: dict, config: TrainConfig) -> list[str]:

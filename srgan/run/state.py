@@ -17,10 +17,10 @@ import keras
 import tensorflow as tf
 
 from srgan.errors import UserError, describe_os_error, first_line
+from srgan.run.best import BEST
 from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
 
 KEEP = 3
-BEST = "best"
 # The names the checkpoint gives what it holds (RunState's attributes): read back by
 # the generator-only restore and by the step counter below, and nowhere else.
 GENERATOR = "generator"
@@ -103,20 +103,19 @@ class RunState:
     def save(self) -> str:
         # CheckpointManager writes the new files first and updates the small
         # `checkpoint` index atomically last: a kill mid-save leaves the last one usable.
-        return _save(self.manager, int(self.step))
+        return _save(self.manager, int(self.step), self.manager.latest_checkpoint)
 
     def save_best(self) -> str:
         """Saves the run as it is into BEST/, replacing the one there (kept apart from
         the rolling checkpoints, which never prune it)."""
-        return _save(self.best, int(self.step))
+        return _save(self.best, int(self.step), self.manager.latest_checkpoint)
 
 
-def _save(manager: tf.train.CheckpointManager, number: int) -> str:
+def _save(manager: tf.train.CheckpointManager, number: int, newest: str | None) -> str:
     """manager.save(); where it fails (a full disk, a folder made read-only), its own
-    partial files are removed, so the space is freed and the previous checkpoint stays
-    the newest, and a UserError says what happened."""
+    partial files are removed, so the space is freed, and a UserError says what happened
+    and names `newest`, the run's newest checkpoint, which the failure left intact."""
     folder = Path(manager.directory)
-    previous = manager.latest_checkpoint
     prefix = prefix_of(folder, number)
     try:
         return manager.save(checkpoint_number=number)
@@ -125,8 +124,8 @@ def _save(manager: tf.train.CheckpointManager, number: int) -> str:
             remove_checkpoint(prefix)
         cause = describe_os_error(error) if isinstance(error, OSError) else first_line(error)
         raise UserError(f"cannot save {prefix}: {cause}. Its partial files were removed; "
-                        f"the previous checkpoint ({previous or 'none yet'}) is intact. Fix the "
-                        "cause (free space, permissions) and run the same command to "
+                        f"the run's newest checkpoint ({newest or 'none yet'}) is intact. Fix "
+                        "the cause (free space, permissions) and run the same command to "
                         "resume.") from error
 
 

@@ -1,6 +1,5 @@
 """The training run: data, networks, resume, the epoch loop, checkpoints and logs."""
 
-import json
 import logging
 import math
 import secrets
@@ -25,12 +24,12 @@ from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_ba
 from srgan.errors import UserError, first_line
 from srgan.evaluation.curve import VALIDATION_TAG
 from srgan.evaluation.validation import Validator
-from srgan.files import write_text
 from srgan.inference import pretrained
 from srgan.inference.upscale import tile_margin
+from srgan.run import best
 from srgan.run.folder import RunLock, move_run_aside
-from srgan.run.settings import SETTINGS_FILE, architecture_mismatch, load_settings, save_settings
-from srgan.run.state import BEST, RunState
+from srgan.run.settings import architecture_mismatch, load_settings, save_settings
+from srgan.run.state import RunState
 from srgan.steps import TrainSteps
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.interrupt import StopRequest
@@ -254,7 +253,10 @@ class _Run:
         if config.val_images and valid is not None:
             self.validator = Validator(steps.generator, Path(config.data_dir), config.val_images,
                                        tile_margin(config.model, config.blocks))
-        self.best_file = folder / BEST / "best.json"
+        self.best_record = None
+        if self.validator is not None and len(self.validator):
+            best.check_writable(folder)
+            self.best_record = best.read_record(folder)
 
     def crop(self) -> int:
         """HR size of this phase's crops: the critic fixes it for the GAN epochs."""
@@ -284,8 +286,11 @@ class _Run:
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
                         self.recompute_batchnorm()
                         self.save_samples(epoch)
+                        # The best first: where it cannot be saved, neither is the epoch, so
+                        # the rerun that follows a fix validates the epoch again.
+                        validation = self.validate(epoch)
                         saved = self.state.save()
-                        log.info(f"epoch {epoch}: saved {saved}" + self.validate(epoch))
+                        log.info(f"epoch {epoch}: saved {saved}" + validation)
                 if stop.requested or self.out_of_time():
                     saved = saved or self.state.save()
                     log.info(("time budget used: " if not stop.requested else "")
@@ -371,23 +376,16 @@ class _Run:
             for name, value in scores.items():
                 tf.summary.scalar(f"{VALIDATION_TAG}{name}", value)
                 tf.summary.scalar(f"{VALIDATION_TAG}bicubic_{name}", self.validator.bicubic[name])
-        best = self.best_psnr()
         text = (f"; validation on {len(self.validator)} photos: PSNR-Y {scores['psnr_y']:.2f} dB "
                 f"(bicubic {self.validator.bicubic['psnr_y']:.2f}), SSIM-Y {scores['ssim_y']:.4f} "
                 f"(bicubic {self.validator.bicubic['ssim_y']:.4f})")
-        if best is None or scores["psnr_y"] > best:
-            path = self.state.save_best()
-            write_text(self.folder / BEST / SETTINGS_FILE, (self.folder / SETTINGS_FILE).read_text())
-            write_text(self.best_file, json.dumps({"epoch": epoch, "step": step, "checkpoint": path,
-                                                   **scores}, indent=2) + "\n")
+        if self.best_record is None or scores["psnr_y"] > self.best_record["psnr_y"]:
+            record = best.Record(epoch=epoch, step=step, checkpoint=self.state.save_best(),
+                                 psnr_y=scores["psnr_y"], ssim_y=scores["ssim_y"])
+            best.write_record(self.folder, record)
+            self.best_record = record
             text += ", the best so far"
         return text
-
-    def best_psnr(self) -> float | None:
-        try:
-            return float(json.loads(self.best_file.read_text())["psnr_y"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
 
     def save_samples(self, epoch: int) -> None:
         for name, hr in self.samples.items():

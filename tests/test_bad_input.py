@@ -1,0 +1,161 @@
+"""Bad input, second round: JSON of the wrong shape in every file the project reads,
+and the schema that checks them. Each ends in one line naming the file and the field,
+with exit status 1. (The end-to-end cases, which train, are in tests/test_faults.py.)"""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated, Literal, NotRequired, TypedDict
+
+import pytest
+
+from srgan import cli, compare, schema
+from srgan.errors import UserError
+from srgan.inference import pretrained
+from srgan.run import best
+
+
+def one_line_error(capsys, args: list) -> str:
+    status = cli.main([str(arg) for arg in args])
+    err = capsys.readouterr().err
+    assert status == 1, err
+    assert "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: "), err
+    return line
+
+
+# --- the schema ---
+
+class Inner(TypedDict):
+    count: int
+    share: NotRequired[float | None]
+
+
+class Outer(TypedDict):
+    name: Annotated[str, schema.Matches("[a-z]+", "lower-case letters")]
+    kind: Literal["a", "b"]
+    items: list[Inner]
+    table: dict[str, bool]
+
+
+GOOD = {"name": "abc", "kind": "a", "items": [{"count": 1}, {"count": 2, "share": None}],
+        "table": {"x": True}, "unread": [1, "kept"]}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"name": "ABC"}, 'f.json: name is "ABC", not lower-case letters'),
+    ({"kind": "c"}, 'f.json: kind is "c", not one of "a", "b"'),
+    ({"items": {"count": 1}}, "f.json: items is an object, not a list"),
+    ({"items": [{"count": 1}, {"count": True}]}, "f.json: items[1].count is true, not a whole number"),
+    ({"items": [{"count": 1.5}]}, "f.json: items[0].count is 1.5, not a whole number"),
+    ({"items": [{"share": 0.5}]}, "f.json: items[0].count is missing"),
+    ({"items": [{"count": 1, "share": "half"}]},
+     'f.json: items[0].share is "half", not a number or null'),
+    ({"items": [{"count": 1, "share": float("nan")}]}, "items[0].share is NaN, not a number"),
+    ({"table": {"x": 1}}, "f.json: table.x is 1, not true or false"),
+])
+def test_the_schema_names_the_first_field_that_does_not_fit(change, message):
+    assert schema.check(GOOD, Outer, "f.json", "fix it") is GOOD
+    with pytest.raises(UserError) as error:
+        schema.check({**GOOD, **change}, Outer, "f.json", "fix it")
+    assert message in str(error.value) and str(error.value).endswith("; fix it")
+
+
+def test_the_schema_names_a_whole_value_of_the_wrong_kind(tmp_path):
+    path = tmp_path / "f.json"
+    path.write_text("[1]")
+    with pytest.raises(UserError, match=f"^{path} is a list, not an object; fix it$"):
+        schema.load(path, Outer, "fix it")
+    path.write_text("{")
+    with pytest.raises(UserError, match=f"^{path} is damaged"):
+        schema.load(path, Outer, "fix it")
+
+
+# --- the weights card ---
+
+@pytest.fixture
+def card(tmp_path, monkeypatch) -> Path:
+    """A copy of the shipped card, used in its place; the weights stay the shipped ones."""
+    copy = tmp_path / "seed_x4.json"
+    shutil.copy(pretrained.CARD, copy)
+    monkeypatch.setattr(pretrained, "CARD", copy)
+    return copy
+
+
+def edit(path: Path, change) -> None:
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps(change(saved) if callable(change) else {**saved, **change}))
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"features": "64"}, 'features is "64", not a whole number'),
+    ({"sha256": "cafe"}, 'sha256 is "cafe", not a sha256'),
+    (lambda card: [card], "is a list, not an object"),
+    (lambda card: {k: v for k, v in card.items() if k != "blocks"}, "blocks is missing"),
+    ({"model": "esrgan"}, "describes no generator this project builds"),
+    ({"features": 0}, "describes no generator this project builds"),
+], ids=["string", "sha256", "list", "missing", "model", "range"])
+def test_a_card_of_the_wrong_shape_is_one_line(card, tmp_path, capsys, change, expected):
+    edit(card, change)
+    line = one_line_error(capsys, ["--mode=export", "--checkpoint=pretrained",
+                                   f"--output={tmp_path / 'out'}"])
+    assert str(card) in line and expected in line and "git checkout -- srgan/pretrained" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("change", [{"features": 32}, {"model": "srgan"}])
+def test_a_card_that_does_not_fit_its_weights_is_one_line(card, tmp_path, capsys, change):
+    # Valid JSON, the right sha256, a generator this project builds: only the weights
+    # file can say that it holds another.
+    edit(card, change)
+    line = one_line_error(capsys, ["--mode=export", "--checkpoint=pretrained",
+                                   f"--output={tmp_path / 'out'}"])
+    assert f"{pretrained.WEIGHTS} does not fit its card {card.name}" in line
+    assert f"model {json.loads(card.read_text())['model']}" in line
+
+
+# --- compare_state.json ---
+
+@pytest.mark.parametrize("state, field", [
+    ([1], "is a list, not an object"),
+    ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3}}, "models is missing"),
+    ({"models": {}}, "budget is missing"),
+    ({"budget": {"n_epoch": 1, "minutes": None}, "models": {}}, "budget.seed is missing"),
+    ({"budget": {"n_epoch": 1, "minutes": "3", "seed": 3}, "models": {}},
+     'budget.minutes is "3", not a number or null'),
+    ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3},
+      "models": {"srgan": {"seconds": 1.0, "done": "yes"}}},
+     'models.srgan.done is "yes", not true or false'),
+])
+def test_compare_state_of_the_wrong_shape_is_one_line(tmp_path, capsys, state, field):
+    root = tmp_path / "checkpoint" / "compare"
+    root.mkdir(parents=True)
+    (root / compare.STATE_FILE).write_text(json.dumps(state))
+    line = one_line_error(capsys, ["--mode=compare", "--n_epoch", 1, "--vgg_weights", "none",
+                                   "--checkpoint_dir", tmp_path / "checkpoint"])
+    assert f"{root / compare.STATE_FILE}: {field}" in line or f"{root / compare.STATE_FILE} {field}" in line
+    assert "--restart" in line
+    assert sorted(path.name for path in root.iterdir()) == [compare.STATE_FILE]  # nothing trained
+
+
+# --- best.json ---
+
+@pytest.mark.parametrize("record, field", [
+    ({"epoch": 2, "step": 4, "checkpoint": "c", "psnr_y": "high", "ssim_y": 0.5},
+     'psnr_y is "high", not a number'),
+    ({"epoch": 2, "step": 4, "checkpoint": "c", "ssim_y": 0.5}, "psnr_y is missing"),
+    ([30.0], "is a list, not an object")])
+def test_best_json_of_the_wrong_shape_names_the_field(tmp_path, record, field):
+    (tmp_path / best.BEST).mkdir()
+    (tmp_path / best.BEST / best.BEST_FILE).write_text(json.dumps(record))
+    with pytest.raises(UserError, match="best.json") as error:
+        best.read_record(tmp_path)
+    assert field in str(error.value) and f"remove {tmp_path / best.BEST}" in str(error.value)
+
+
+def test_best_folder_that_cannot_be_written_is_named(tmp_path):
+    best.check_writable(tmp_path)  # no best/ yet: made at the first save
+    (tmp_path / best.BEST).write_text("a file")
+    with pytest.raises(UserError, match=f"{tmp_path / best.BEST} is a file, not a folder"):
+        best.check_writable(tmp_path)
