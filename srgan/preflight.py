@@ -1,6 +1,7 @@
 """The checks a command passes before TensorFlow is imported, which takes 10 to 20 s on a
-small CPU: flag ranges, paths that must exist, a folder flag that names a file, and an
---input that is no photo by its header. A bad command so answers in about a second.
+small CPU: flag ranges, paths that must exist, a folder flag that names a file, an
+--input that is no photo by its header, and the environment variables
+(srgan/environment.py). A bad command so answers in about a second.
 
 Each check lives beside the code it guards, in a module free of TensorFlow, and that
 code runs it again for its other callers; this module says which apply to which mode.
@@ -9,6 +10,7 @@ code runs it again for its other callers; this module says which apply to which 
 import argparse
 from pathlib import Path
 
+from srgan import environment
 from srgan.config import TrainConfig
 from srgan.data.prepare_options import check_options, source_path
 from srgan.errors import UserError
@@ -58,6 +60,9 @@ def _train(args: argparse.Namespace) -> None:
     config.validate()
     check_vgg_weights(config.vgg_weights)
     _data_dir(args)
+    if config.strategy in ("auto", "multiworker"):  # the strategies that read TF_CONFIG
+        environment.tf_config()
+        environment.worker_wait()
 
 
 def _compare(args: argparse.Namespace) -> None:
@@ -107,4 +112,5 @@ def check(args: argparse.Namespace) -> None:
         value = getattr(args, flag, None)
         if value is not None:
             check_folder(flag, value)
+    environment.cpu_devices()
     _MODES[args.mode](args)

@@ -1,18 +1,24 @@
-"""Bad input, second round: JSON of the wrong shape in every file the project reads,
-and the schema that checks them. Each ends in one line naming the file and the field,
-with exit status 1. (The end-to-end cases, which train, are in tests/test_faults.py.)"""
+"""Bad input, second round: JSON of the wrong shape in every file the project reads, odd
+environment variables, and the schema that checks them. Each ends in one line naming
+the file or variable and the field, with exit status 1. (The end-to-end cases, which
+train, are in tests/test_faults.py.)"""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Literal, NotRequired, TypedDict
 
 import pytest
 
-from srgan import cli, compare, schema
+from srgan import cli, compare, distribute, environment, schema
 from srgan.errors import UserError
 from srgan.inference import pretrained
 from srgan.run import best
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def one_line_error(capsys, args: list) -> str:
@@ -159,3 +165,67 @@ def test_best_folder_that_cannot_be_written_is_named(tmp_path):
     (tmp_path / best.BEST).write_text("a file")
     with pytest.raises(UserError, match=f"{tmp_path / best.BEST} is a file, not a folder"):
         best.check_writable(tmp_path)
+
+
+# --- TF_CONFIG and SRGAN_CPU_DEVICES ---
+
+def tf_config(cluster, task=None) -> str:
+    return json.dumps({"cluster": cluster, **({"task": task} if task is not None else {})})
+
+
+TWO = {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]}
+
+
+@pytest.mark.parametrize("value, expected", [
+    (tf_config([1, 2]), "TF_CONFIG: cluster is a list, not an object"),
+    (tf_config({"worker": "127.0.0.1:1"}), 'TF_CONFIG: cluster.worker is "127.0.0.1:1", not a list'),
+    (tf_config({"worker": ["127.0.0.1:1", "localhost"]}),
+     'TF_CONFIG: cluster.worker[1] is "localhost", not "host:port"'),
+    (tf_config({"worker": ["127.0.0.1:1", 2]}), "TF_CONFIG: cluster.worker[1] is 2, not"),
+    (tf_config(TWO, {"type": "worker", "index": 5}),
+     "TF_CONFIG: task.index is 5, but cluster.worker names 2 task(s): index 0 to 1"),
+    (tf_config(TWO, {"type": "worker", "index": -1}), "TF_CONFIG: task.index is -1"),
+    (tf_config(TWO, {"type": "chief", "index": 0}),
+     "TF_CONFIG: task.type is 'chief', a job the cluster does not name (it names worker)"),
+    (tf_config(TWO, {"type": "worker", "index": "0"}), 'TF_CONFIG: task.index is "0", not a whole'),
+    (tf_config(TWO), "TF_CONFIG: task is missing"),
+    (tf_config({**TWO, "ps": ["127.0.0.1:1"]}, {"type": "worker", "index": 0}),
+     "TF_CONFIG: cluster names a 'ps' job"),
+    (json.dumps([1]), "TF_CONFIG is a list, not an object"),
+    ("{not json", "TF_CONFIG is not JSON"),
+])
+def test_tf_config_is_checked_before_tensorflow_reads_it(monkeypatch, value, expected):
+    monkeypatch.setenv("TF_CONFIG", value)
+    with pytest.raises(UserError) as error:
+        distribute.resolve("auto")
+    assert expected in str(error.value)
+
+
+def test_a_bad_tf_config_stops_training_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2]))
+    line = one_line_error(capsys, ["--n_epoch", 1, "--checkpoint_dir", tmp_path / "run"])
+    assert "TF_CONFIG: cluster is a list, not an object" in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("value", ["²", "0", "-1", "1.5", "two", str(environment.MAX_CPU_DEVICES + 1)])
+def test_cpu_devices_must_be_an_ascii_whole_number_in_range(monkeypatch, value):
+    monkeypatch.setenv(environment.CPU_DEVICES_ENV, value)
+    with pytest.raises(UserError, match=f"^SRGAN_CPU_DEVICES must be a whole number from 1 to "
+                                        f"{environment.MAX_CPU_DEVICES}, got '{value}'$"):
+        distribute.split_cpu_devices()
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("SRGAN_CPU_DEVICES", "²"), ("SRGAN_WORKER_WAIT", "0"), ("SRGAN_WORKER_WAIT", "5 min"),
+    ("TF_CONFIG", tf_config(TWO, {"type": "worker", "index": 5}))])
+def test_environment_is_checked_before_tensorflow_loads(tmp_path, variable, value):
+    # --strategy multiworker: the one strategy that reads TF_CONFIG and SRGAN_WORKER_WAIT.
+    code = ("import sys; from srgan import cli\n"
+            f"status = cli.main(['--strategy', 'multiworker', '--checkpoint_dir', {str(tmp_path)!r}])\n"
+            "print(status, 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, variable: value}, timeout=120)
+    assert result.stdout.split() == ["1", "False"], result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {variable}") and "Traceback" not in result.stderr

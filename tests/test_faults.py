@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -532,3 +533,47 @@ def test_best_json_of_the_wrong_shape_is_said_before_an_epoch(run, data_dir, cap
     assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
                           str(folder / "best" / "best.json"), "epoch is missing")
     assert not list(folder.glob("ckpt-8*"))
+
+
+def chief_alone(data_dir: Path, folder: Path, wait: str) -> subprocess.Popen:
+    """Worker 0 of a two-worker cluster on 127.0.0.1 whose worker 1 never starts."""
+    with socket.socket() as one, socket.socket() as two:
+        one.bind(("127.0.0.1", 0))
+        two.bind(("127.0.0.1", 0))
+        ports = one.getsockname()[1], two.getsockname()[1]
+    config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+              "task": {"type": "worker", "index": 0}}
+    env = {**os.environ, "TF_CONFIG": json.dumps(config), "SRGAN_WORKER_WAIT": wait}
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *train_args(data_dir, folder, 1),
+                             "--strategy", "multiworker"], stderr=subprocess.PIPE, text=True,
+                            env=env)
+
+
+def test_a_worker_that_never_comes_is_waited_for_a_bounded_time(data_dir, tmp_path):
+    started = time.monotonic()
+    process = chief_alone(data_dir, tmp_path / "run", "3")
+    err = process.communicate(timeout=120)[1]
+    assert process.returncode == 1, err
+    assert "waiting for worker 1 at 127.0.0.1:" in err and "(up to 3 s; SRGAN_WORKER_WAIT" in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: worker 1 at 127.0.0.1:") and "did not answer within 3 s" in line
+    assert "Traceback" not in err and time.monotonic() - started < 100
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_wait_for_workers_at_once(data_dir, tmp_path, signum):
+    process = chief_alone(data_dir, tmp_path / "run", "600")
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "waiting for worker 1" in line:
+            break
+    sent = time.monotonic()
+    process.send_signal(signum)
+    err = "".join(lines) + process.communicate(timeout=60)[1]
+    assert process.returncode == 0, err
+    assert time.monotonic() - sent < 30
+    assert (f"{signal.Signals(signum).name} received while waiting for the cluster: stopped "
+            "before training began. Run the same command to start again.") in err
+    assert "Traceback" not in err

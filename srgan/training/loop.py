@@ -160,7 +160,12 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     saved and the same call resumes it.
     """
     config.validate()
-    strategy, strategy_why = distribute.resolve(config.strategy)
+    try:
+        strategy, strategy_why = distribute.resolve(config.strategy)
+    except distribute.Stopped as signal_name:
+        log.info(f"{signal_name} received while waiting for the cluster: stopped before training "
+                 "began. Run the same command to start again.")
+        return False
     distribute.check_batch(config.batch_size, strategy)
     try:
         return _train_as_chief_or_worker(config, strategy, strategy_why, restart, data_dir_given,
