@@ -489,6 +489,36 @@ def test_free_space_is_checked_against_each_members_size(tmp_path, monkeypatch):
 VALIDATING = ["--val_images", "2"]
 
 
+def test_start_only_flags_given_to_a_run_are_named_and_settings_keep_the_start(run, data_dir,
+                                                                               capsys, tmp_path):
+    folder = copy_run(run, tmp_path / "run")
+    status, err = call(capsys, [*train_args(data_dir, folder, 3), "--init", "pretrained",
+                                "--seed", "5"])
+    assert status == 0, err
+    assert (f"--init pretrained, --seed 5 ignored: resuming {folder / 'ckpt-6'} of a run started "
+            "with --init reference, --seed 1") in err
+    saved = json.loads((folder / "settings.json").read_text())
+    assert (saved["init"], saved["seed"]) == ("reference", 1)
+
+
+@pytest.mark.parametrize("where", ["new", "new/nested/run"])
+def test_a_refused_start_leaves_no_folder_it_made(data_dir, capsys, tmp_path, where):
+    folder = tmp_path / where
+    line = assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 1), "--init",
+                                                "pretrained", "--features", "8"]),
+                                 "--init pretrained needs the shipped generator's architecture")
+    assert "--features 8" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_start_keeps_a_folder_it_did_not_make(data_dir, capsys, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 1), "--init", "pretrained",
+                                         "--features", "8"]), "--init pretrained needs")
+    assert folder.is_dir()
+
+
 def test_best_that_cannot_be_written_is_said_before_an_epoch_and_on_every_rerun(run, data_dir,
                                                                                 capsys, tmp_path):
     folder = copy_run(run, tmp_path / "run")

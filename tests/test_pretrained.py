@@ -101,8 +101,8 @@ def test_init_pretrained_starts_a_new_run_from_it(data_dir, tmp_path, capsys):  
     # Resumed, the run keeps what started it and says that the flag does not apply.
     loop.train(tiny_config(data_dir, folder, features=64, blocks=16, n_epoch_init=1, n_epoch=0,
                            init="glorot"))
-    assert (f"--init glorot ignored: {folder} holds a run started with --init pretrained"
-            in capsys.readouterr().err)
+    assert (f"--init glorot ignored: resuming {folder / 'ckpt-2'} of a run started with --init "
+            "pretrained" in capsys.readouterr().err)
     assert json.loads((folder / "settings.json").read_text())["init"] == "pretrained"
     with pytest.raises(UserError, match="needs the shipped generator's architecture"):
         loop.train(tiny_config(data_dir, tmp_path / "tiny", init="pretrained"))

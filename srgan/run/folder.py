@@ -215,9 +215,15 @@ class RunLock:
     def __init__(self, folder: Path):
         self.path = folder / LOCK_FILE
         self._file = None
+        # The outermost folder this lock made, removed again by a start that fails
+        # while it holds nothing but the lock.
+        self._made: Path | None = None
 
     def __enter__(self) -> "RunLock":
+        missing = [path for path in (self.path.parent, *self.path.parent.parents)
+                   if not path.exists()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._made = missing[-1] if missing else None
         handle = open(self.path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -234,9 +240,27 @@ class RunLock:
         self._file = handle
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, error_type, *exc_info) -> None:
+        if error_type is not None and self._made is not None:
+            self._remove_if_left_empty()
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
+
+    def _remove_if_left_empty(self) -> None:
+        """Removes the lock and the folders this lock made, where the failed start left
+        nothing else in them (still holding the lock, so no other run is starting there)."""
+        folder = self.path.parent
+        if any(entry.name != LOCK_FILE for entry in folder.iterdir()):
+            return
+        self.path.unlink(missing_ok=True)
+        while True:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: something else lives there
+                return
+            if folder == self._made:
+                return
+            folder = folder.parent
 
 
 def move_run_aside(folder: Path) -> Path | None:

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 SAMPLES = 8
 # The seed switches from MSE to the SSIM content loss after 4% of the GAN epochs (ref).
 MSE_FRACTION = 0.04
+# What only a new run takes from the flags: a resumed one keeps what started it, so that
+# settings.json says how the run began (and the seed keeps resuming exact).
+START_ONLY = ("init", "seed")
 
 
 class TrainingDiverged(UserError):
@@ -67,28 +70,33 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
     return photos
 
 
-def resolve_settings(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy) -> None:
-    """Checks the saved run against the flags and fills in what it fixed (the seed)."""
+def resolve_settings(config: TrainConfig, folder: Path,
+                     strategy: tf.distribute.Strategy) -> list[tuple[str, str]]:
+    """Checks the saved run against the flags and fills in what started it (START_ONLY);
+    returns (the flag given, the one that started the run) for each flag so overridden."""
     saved = load_settings(folder)
+    ignored = []
     if saved is not None:
         mismatch = architecture_mismatch(saved, config)
         if mismatch:
             raise UserError(f"{folder} holds a run of another architecture:\n  "
                             + "\n  ".join(mismatch)
                             + "\nUse the saved values, another --checkpoint_dir, or --restart.")
-        if config.seed is None:
-            config.seed = saved.get("seed")
-        if config.init not in (None, saved["init"]):
-            log.info(f"--init {config.init} ignored: {folder} holds a run started with --init "
-                     f"{saved['init']}, which resumes")
-        config.init = saved["init"]
-    elif config.init is None:
+        for name in START_ONLY:
+            kept, given = saved.get(name), getattr(config, name)
+            if kept is None:
+                continue
+            if given not in (None, kept):
+                ignored.append((f"--{name} {given}", f"--{name} {kept}"))
+            setattr(config, name, kept)
+    if config.init is None:
         config.init = "reference"
     if config.seed is None:
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             raise UserError("a new run on several machines needs --seed: every worker must "
                             "draw the same crops and initial weights")
         config.seed = secrets.randbelow(2**31)
+    return ignored
 
 
 def learning_rate(config: TrainConfig, epoch: int) -> float:
@@ -201,7 +209,7 @@ def _train_as_chief_or_worker(config: TrainConfig, strategy: tf.distribute.Strat
 def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, strategy_why: str,
            data_dir_given: bool, deadline: float | None, restore_from: Path | None = None) -> bool:
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`)."""
-    resolve_settings(config, restore_from or folder, strategy)
+    ignored = resolve_settings(config, restore_from or folder, strategy)
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
     photos = load_training_photos(config, data_dir_given)
@@ -222,6 +230,10 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
         if standing.notes:
             log.info(standing.explain())
     restored = state.restore()
+    if ignored:
+        where = f"resuming {restored} of a run" if restored else f"{restore_from or folder} holds a run"
+        log.info(f"{', '.join(given for given, _ in ignored)} ignored: {where} started with "
+                 + ", ".join(kept for _, kept in ignored))
     if restored is None and config.init == "pretrained":
         start_from_pretrained(config, generator)
     save_settings(config, folder)
