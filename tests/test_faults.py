@@ -565,6 +565,36 @@ def test_best_json_of_the_wrong_shape_is_said_before_an_epoch(run, data_dir, cap
     assert not list(folder.glob("ckpt-8*"))
 
 
+def upscale(run: Path, photo: Path, out: Path) -> list:
+    return ["--mode=upscale", "--checkpoint_dir", run, "--input", photo, "--output", out]
+
+
+@pytest.mark.parametrize("side", [1, 4])
+def test_upscale_refuses_a_photo_too_small_to_enlarge_faithfully(run, capsys, tmp_path, side):
+    from srgan.inference.upscale import MIN_SIDE
+    save_png(tmp_path / "in" / "tiny.png", skimage.data.astronaut()[:side, :side + 1])
+    assert_one_line_error(*call(capsys, upscale(run, tmp_path / "in" / "tiny.png", tmp_path / "out")),
+                          f"tiny.png is {side + 1}x{side} px, under the {MIN_SIDE} px a side")
+    assert not (tmp_path / "out" / "tiny.png").exists()
+    save_png(tmp_path / "in" / "fine.png", skimage.data.astronaut()[:MIN_SIDE, :MIN_SIDE])
+    line = assert_one_line_error(*call(capsys, upscale(run, tmp_path / "in", tmp_path / "out")),
+                                 "1 of 2 file(s) could not be upscaled (1 written")
+    assert "tiny.png" in line and (tmp_path / "out" / "fine.png").is_file()
+
+
+def test_upscale_says_which_frame_of_an_animation_it_enlarged(run, capsys, tmp_path):
+    from PIL import Image
+    frames = [Image.fromarray(skimage.data.astronaut()[i * 40:i * 40 + 24, :32]) for i in range(3)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:])
+    Image.open(tmp_path / "moving.gif").convert("RGB").save(tmp_path / "first.png")
+    status, err = call(capsys, upscale(run, tmp_path / "moving.gif", tmp_path / "out"))
+    assert status == 0, err
+    assert f"{tmp_path / 'moving.gif'} holds 3 frames (an animation, or pages): upscaled the first" in err
+    assert call(capsys, upscale(run, tmp_path / "first.png", tmp_path / "out"))[0] == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "moving.png")),
+                          np.asarray(Image.open(tmp_path / "out" / "first.png")))
+
+
 def chief_alone(data_dir: Path, folder: Path, wait: str) -> subprocess.Popen:
     """Worker 0 of a two-worker cluster on 127.0.0.1 whose worker 1 never starts."""
     with socket.socket() as one, socket.socket() as two:

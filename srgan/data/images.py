@@ -133,6 +133,16 @@ def load_rgba(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return _read(path)
 
 
+def frame_count(path: Path) -> int:
+    """How many frames the photo file holds (an animated GIF, PNG or WebP, a multi-page
+    TIFF: more than one); the loaders read the first."""
+    try:
+        with Image.open(path) as img:
+            return getattr(img, "n_frames", 1)
+    except Exception:  # as in _read: whichever way Pillow fails, the file is no photo
+        return 0
+
+
 def load_photo(path: Path, min_size: int) -> np.ndarray:
     """load_rgb, for a photo that must be at least `min_size` px on each side; one too
     small raises ImageError too, its reason saying how small it is."""
