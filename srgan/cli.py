@@ -88,8 +88,11 @@ def run_export(args: argparse.Namespace) -> None:
 def run_compare(args: argparse.Namespace) -> None:
     from srgan.compare import run_compare as compare
     results_dir = Path(args.results_dir or "samples/compare")
-    print(compare(train_fields(args), args.minutes, results_dir, args.tile, restart=args.restart,
-                  data_dir_given=args.data_dir is not None))
+    table = compare(train_fields(args), args.minutes, results_dir, args.tile,
+                    restart=args.restart, data_dir_given=args.data_dir is not None)
+    if table is None:  # stopped by Ctrl+C or SIGTERM after a checkpoint, as training is
+        return
+    print(table)
     print(f"wrote compare.md, compare.csv and compare.png into {results_dir}")
 
 

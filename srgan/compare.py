@@ -84,8 +84,9 @@ def _load_state(root: Path, budget: dict) -> dict:
 
 
 def train_all(settings: dict, minutes: float | None, restart: bool = False,
-              data_dir_given: bool = False) -> tuple[Path, dict]:
-    """Trains what is left of each model; returns (CHECKPOINT_DIR/compare, the state).
+              data_dir_given: bool = False) -> tuple[Path, dict] | None:
+    """Trains what is left of each model; returns (CHECKPOINT_DIR/compare, the state), or
+    None where Ctrl+C or SIGTERM stopped it (as training, after a checkpoint).
 
     `settings` are TrainConfig fields given on the command line (not model or
     checkpoint_dir); each model takes its own learning rate unless lr_init is given.
@@ -103,6 +104,8 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
     budget = {"n_epoch": settings.get("n_epoch", TrainConfig().n_epoch), "minutes": minutes,
               "seed": settings.get("seed")}
     state = _load_state(root, budget)
+    # A rerun that leaves out --minutes keeps the comparison's own.
+    minutes = state["budget"]["minutes"]
     if state["budget"]["seed"] is None:
         # One random seed for all three, drawn once and kept, so a rerun resumes the same runs.
         state["budget"]["seed"] = secrets.randbelow(2**31)
@@ -115,12 +118,12 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
             log.info(f"compare: {model} already trained ({entry['seconds']:.0f} s); not retrained")
             continue
         config = TrainConfig(**fields, model=model, checkpoint_dir=str(root / model))
-        deadline = None
-        if minutes is not None:
-            deadline = time.monotonic() + 60 * minutes - entry["seconds"]
         log.info(f"compare: training {model} in {root / model}"
              + (f" ({60 * minutes - entry['seconds']:.0f} s left)" if minutes is not None else ""))
+        # The deadline from the same clock reading as the time used, so that a run stopped
+        # by its deadline has used all of its budget.
         start = time.monotonic()
+        deadline = None if minutes is None else start + 60 * minutes - entry["seconds"]
         try:
             finished = train(config, data_dir_given=data_dir_given, deadline=deadline)
         finally:
@@ -132,8 +135,9 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
         entry["done"] = finished or out_of_time
         _write_json(root / STATE_FILE, state)
         if not entry["done"]:
-            raise UserError(f"compare stopped while training {model}; run the same command "
-                            "to resume where it stopped.")
+            log.info(f"compare stopped while training {model}. Run the same command to resume "
+                     "where it stopped.")
+            return None
     return root, state
 
 
@@ -189,9 +193,13 @@ def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
 
 
 def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: int,
-                restart: bool = False, data_dir_given: bool = False) -> str:
-    """Trains what is left, scores the three models and writes the table; returns it."""
-    root, state = train_all(settings, minutes, restart, data_dir_given)
+                restart: bool = False, data_dir_given: bool = False) -> str | None:
+    """Trains what is left, scores the three models and writes the table; returns it, or
+    None where a stop request ended the training (nothing is scored then)."""
+    trained = train_all(settings, minutes, restart, data_dir_given)
+    if trained is None:
+        return None
+    root, state = trained
     data_dir = Path(settings.get("data_dir", TrainConfig().data_dir))
     results_dir = Path(results_dir)
     policy, _ = resolve(settings.get("precision", TrainConfig().precision))

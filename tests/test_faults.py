@@ -483,8 +483,7 @@ def test_free_space_is_checked_against_each_members_size(tmp_path, monkeypatch):
     assert list((tmp_path / "data" / "downloads").iterdir()) == []
 
 
-# --- bad input, second round: provenance, leftovers, best/, small and odd photos,
-# a worker that never comes, compare's interrupt ---
+# --- bad input, second round: what a hostile user tries ---
 
 VALIDATING = ["--val_images", "2"]
 
@@ -637,3 +636,25 @@ def test_a_signal_stops_the_wait_for_workers_at_once(data_dir, tmp_path, signum)
     assert (f"{signal.Signals(signum).name} received while waiting for the cluster: stopped "
             "before training began. Run the same command to start again.") in err
     assert "Traceback" not in err
+
+
+def test_compare_stops_on_ctrl_c_as_training_does(data_dir, tmp_path):
+    folder = tmp_path / "checkpoint"
+    command = [sys.executable, str(ROOT / "main.py"), "--mode=compare", *TINY, "--n_epoch", "50",
+               "--data_dir", str(data_dir), "--checkpoint_dir", str(folder),
+               "--results_dir", str(tmp_path / "results")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               bufsize=1)
+    lines = []
+    for line in process.stderr:  # as in the second-signal test: the loop's bar is drawn
+        lines.append(line)
+        if "batch/s" in line or "s/batch" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, rest = process.communicate(timeout=120)
+    err = "".join(lines) + rest
+    assert process.returncode == 0, err
+    assert "compare stopped while training srgan. Run the same command to resume" in err
+    assert "error:" not in err and "Traceback" not in err
+    assert tf.train.latest_checkpoint(str(folder / "compare" / "srgan")) is not None
+    assert not (tmp_path / "results").exists() and "wrote" not in out
