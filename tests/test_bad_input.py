@@ -229,3 +229,35 @@ def test_environment_is_checked_before_tensorflow_loads(tmp_path, variable, valu
     assert result.stdout.split() == ["1", "False"], result.stderr
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith(f"error: {variable}") and "Traceback" not in result.stderr
+
+
+# --- upscale's smallest photo ---
+
+def test_upscales_minimum_is_where_the_shipped_generators_border_error_climbs():
+    """The figure in srgan/inference/upscale.py and the README, kept true for the file
+    shipped: from MIN_SIDE LR px on, the generator's border error is at its level on
+    larger photos; one px less, it is clearly above it (bench/measure_min_size.py)."""
+    import numpy as np
+    import skimage.data
+
+    from srgan.data.degrade import downsample
+    from srgan.inference.upscale import MIN_SIDE, make_predictor
+
+    predict = make_predictor(pretrained.load_pretrained()[0])
+
+    def border_rms(side: int) -> float:
+        errors = []
+        for name in ("astronaut", "chelsea", "coffee", "rocket"):
+            photo = getattr(skimage.data, name)()[:, :, :3]
+            for top in np.linspace(0, photo.shape[0] - 4 * side, 4).astype(int):
+                for left in np.linspace(0, photo.shape[1] - 4 * side, 4).astype(int):
+                    hr = photo[top:top + 4 * side, left:left + 4 * side]
+                    sr = predict(downsample(hr).numpy().astype(np.uint8)).astype(float)
+                    border = np.ones(hr.shape, bool)
+                    border[4:-4, 4:-4] = False
+                    errors.append(np.sqrt(np.mean((sr - hr)[border] ** 2)))
+        return float(np.mean(errors))
+
+    large = border_rms(16)
+    assert border_rms(MIN_SIDE) < 1.1 * large and border_rms(MIN_SIDE - 1) > 1.2 * large, (
+        "rerun python bench/measure_min_size.py and update MIN_SIDE and the README")
