@@ -138,12 +138,12 @@ def plot(args: argparse.Namespace) -> None:
     for minute in sorted({float(row["minutes"]) for row in rows if row["variant"] == variants[0]}):
         x = xy(minute, low)[0]
         draw.line([x, height - pad, x, height - pad + 4], fill="black")
-        draw.text((x - 10, height - pad + 8), f"{minute:g}", fill="black")
+        draw.text((x - 4, height - pad + 8), f"{minute:.0f}", fill="black")
     draw.text(((pad + right) / 2 - 60, height - pad + 24), "minutes of training", fill="black")
     y = xy(0, bicubic)[1]
     for x in range(pad, right, 12):
         draw.line([x, y, min(x + 6, right), y], fill="gray", width=2)
-    draw.text((right - 130, y - 16), f"bicubic {bicubic:.2f} dB", fill="gray")
+    draw.text((right - 130, y + 6), f"bicubic {bicubic:.2f} dB", fill="gray")
     for i, variant in enumerate(variants):
         colour = COLOURS[i % len(COLOURS)]
         points = [xy(float(row["minutes"]), float(row["psnr_y"])) for row in rows

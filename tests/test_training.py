@@ -270,6 +270,7 @@ def test_kill_9_then_sigterm_lose_nothing(data_dir, tmp_path):
 
 
 def test_main_reports_user_errors_without_a_traceback(tmp_path):
+    (tmp_path / "empty").mkdir()  # a missing folder is refused before TensorFlow loads
     result = subprocess.run(main_command(tmp_path / "empty", tmp_path / "run"),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
