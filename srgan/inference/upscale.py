@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 DEFAULT_TILE = 128
 # LR px a side below which a photo is refused: its output is then mostly border, where the
 # generator sees its zero padding. `python bench/measure_min_size.py` on scikit-image's
-# photos, shipped generator: its border RMS error is 15.0 +- 0.3 levels from 6 px on, 15.8
-# at 5 px, 19.8 at 4, 31 at 3 and 68 at 1 (bicubic's: 7.3 to 11.3 at every size), 2.6x
-# bicubic's at 4 px against 1.3x at 48 px. Testing's limit lands here too (19 HR px).
-MIN_SIDE = 5
+# photos, shipped generator: its border RMS error is 11-12 levels from 3 px on (11.5 at 3,
+# 11.9 at 16, 12.1 at 48), then 14.4 at 2 px and 22.5 at 1 (bicubic's: 7.1 to 11.3 at every
+# size), 3.1x bicubic's at 1 px against 1.1x at 48 px.
+MIN_SIDE = 3
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
