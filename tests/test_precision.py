@@ -54,22 +54,28 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
 
 
 @pytest.mark.slow
-def test_mixed_float16_scales_the_loss_and_checkpoints_the_scale(data_dir, tmp_path):  # noqa: F811
-    loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=1,
-                           precision="mixed_float16"))
+def test_mixed_float16_scales_the_loss_and_checkpoints_the_scale(data_dir_of, tmp_path):
+    # Two photos at batch size 2: one step an epoch (a float16 GAN step takes half a
+    # minute a batch of four on a CPU).
+    loop.train(tiny_config(data_dir_of(2), tmp_path / "run", n_epoch_init=1, n_epoch=1,
+                           batch_size=2, precision="mixed_float16"))
     values = checkpoint_values(tmp_path / "run")
     scales = [name for name in values if "loss_scale" in name]
     assert scales and all(np.isfinite(values[name]).all() for name in scales)
 
 
 @pytest.mark.slow
-def test_precision_changes_on_resume_both_ways(data_dir, tmp_path, capsys):  # noqa: F811
+def test_precision_changes_on_resume_both_ways(data_dir_of, tmp_path, capsys):
     folder = tmp_path / "run"
-    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=1, precision="float32"))
-    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=2, precision="mixed_bfloat16"))
+    # As above: one step an epoch, of two photos.
+    data_dir, small = data_dir_of(2), {"batch_size": 2}
+    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=1, precision="float32", **small))
+    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=2, precision="mixed_bfloat16",
+                           **small))
     assert "precision mixed_bfloat16" in capsys.readouterr().err
-    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=3, precision="mixed_float16"))
-    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=4, precision="float32"))
+    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=3, precision="mixed_float16",
+                           **small))
+    loop.train(tiny_config(data_dir, folder, n_epoch_init=1, n_epoch=4, precision="float32", **small))
     err = capsys.readouterr().err
     assert err.count("resuming from") == 2 and "training finished: 5 epochs" in err
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,26 +67,47 @@ def signal_after(monkeypatch, steps: int, signum: int = signal.SIGTERM) -> None:
     use_steps(monkeypatch, Interrupted)
 
 
+@pytest.fixture(scope="module")
+def straight_runs(data_dir_of, tmp_path_factory):
+    """The uninterrupted run of test_interrupted_and_resumed_run_equals_an_uninterrupted_one
+    in `precision`, trained once for every case of it (training is deterministic)."""
+    folders: dict[str, Path] = {}
+
+    def straight(precision: str) -> Path:
+        if precision not in folders:
+            folders[precision] = tmp_path_factory.mktemp("straight") / precision
+            loop.train(tiny_config(data_dir_of(4), folders[precision], **resumable(precision)))
+        return folders[precision]
+    return straight
+
+
+def resumable(precision: str) -> dict:
+    # One warm-up epoch then two GAN epochs, two batches of two photos each.
+    return dict(n_epoch_init=1, n_epoch=2, batch_size=2, precision=precision)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_after, precision", [(2, "float32"), (3, "float32"),
                                                     (3, "mixed_bfloat16")])
-def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir, tmp_path, monkeypatch, capsys,
-                                                                 stop_after, precision):
-    # One warm-up epoch then two GAN epochs, two batches each. Stopping after step 2
-    # ends the warm-up exactly; after step 3 the run stops inside a GAN epoch.
-    overrides = dict(n_epoch_init=1, n_epoch=2, precision=precision)
-    loop.train(tiny_config(data_dir, tmp_path / "straight", **overrides))
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir_of, straight_runs, tmp_path,
+                                                                 monkeypatch, capsys, stop_after,
+                                                                 precision):
+    # Stopping after step 2 ends the warm-up exactly; after step 3 the run stops inside a
+    # GAN epoch.
+    overrides = resumable(precision)
+    straight_run = straight_runs(precision)
+    capsys.readouterr()
 
     with monkeypatch.context() as patch:
         signal_after(patch, stop_after)
-        loop.train(tiny_config(data_dir, tmp_path / "resumed", **overrides))
+        loop.train(tiny_config(data_dir_of(4), tmp_path / "resumed", **overrides))
     stopped = capsys.readouterr().err
     assert f"step {stop_after}: saved" in stopped and "Run the same command to resume." in stopped
-    loop.train(tiny_config(data_dir, tmp_path / "resumed", **overrides))
+    loop.train(tiny_config(data_dir_of(4), tmp_path / "resumed", **overrides))
     resumed = capsys.readouterr().err
     assert f"step {stop_after} (GAN training)" in resumed  # a finished warm-up never reruns
 
-    straight = checkpoint_values(tmp_path / "straight")
+    straight = checkpoint_values(straight_run)
     again = checkpoint_values(tmp_path / "resumed")
     assert straight.keys() == again.keys() and len(straight) > 80
     for name in straight:
@@ -149,22 +171,39 @@ def test_esrgan_is_the_seeds_name_for_train():
     assert RUNNERS["esrgan"] is RUNNERS["train"]
 
 
+# Two batches of two photos an epoch, as in the tests above.
+SMALL = {"batch_size": 2}
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(data_dir_of, tmp_path_factory) -> Path:
+    """A run of one GAN epoch (ckpt-2), trained once; tests train on in copies of it."""
+    folder = tmp_path_factory.mktemp("one_epoch") / "run"
+    loop.train(tiny_config(data_dir_of(4), folder, n_epoch=1, **SMALL))
+    return folder
+
+
+def copy_of(run: Path, folder: Path) -> Path:
+    """`run` as its own folder was left by its training (its .lock too)."""
+    shutil.copytree(run, folder)
+    return folder
+
+
 @pytest.mark.slow
-def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir, tmp_path):
-    folder = tmp_path / "run"
-    loop.train(tiny_config(data_dir, folder, n_epoch=1))
+def test_resuming_another_architecture_is_refused_and_changes_nothing(data_dir_of, one_epoch_run,
+                                                                       tmp_path):
+    folder = copy_of(one_epoch_run, tmp_path / "run")
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     with pytest.raises(UserError, match="--features 8 \\(the checkpoint has 4\\)"):
-        loop.train(tiny_config(data_dir, folder, n_epoch=2, features=8))
+        loop.train(tiny_config(data_dir_of(4), folder, n_epoch=2, features=8, **SMALL))
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     assert after == before
 
 
 @pytest.mark.slow
-def test_restart_moves_the_old_run_aside(data_dir, tmp_path):
-    folder = tmp_path / "run"
-    loop.train(tiny_config(data_dir, folder, n_epoch=1))
-    loop.train(tiny_config(data_dir, folder, n_epoch=1, features=8), restart=True)
+def test_restart_moves_the_old_run_aside(data_dir_of, one_epoch_run, tmp_path):
+    folder = copy_of(one_epoch_run, tmp_path / "run")
+    loop.train(tiny_config(data_dir_of(4), folder, n_epoch=1, features=8, **SMALL), restart=True)
     moved = [p for p in tmp_path.iterdir() if p.name.startswith("run-")]
     assert len(moved) == 1
     assert load_settings(moved[0])["features"] == 4
@@ -181,9 +220,9 @@ def test_a_folder_in_use_by_a_live_run_is_refused(data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path, monkeypatch):
-    folder = tmp_path / "run"
-    loop.train(tiny_config(data_dir, folder, n_epoch=1))
+def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir_of, one_epoch_run, tmp_path,
+                                                            monkeypatch):
+    folder = copy_of(one_epoch_run, tmp_path / "run")
     good = checkpoint_values(folder)
 
     class Diverging(TrainSteps):
@@ -194,7 +233,7 @@ def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path,
 
     use_steps(monkeypatch, Diverging)
     with pytest.raises(UserError, match="content loss became nan at step 3 "):
-        loop.train(tiny_config(data_dir, folder, n_epoch=2))
+        loop.train(tiny_config(data_dir_of(4), folder, n_epoch=2, **SMALL))
     assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
     kept = checkpoint_values(folder)
     assert all(np.array_equal(kept[name], good[name]) for name in good)
