@@ -112,6 +112,29 @@ def test_skip_batches_resumes_the_same_epoch_exactly(skip: int) -> None:
     assert _epoch(photos, batch_size=4, epoch=5, seed=11, skip_batches=9) == []
 
 
+def _assert_same_batches(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for (lr_a, hr_a), (lr_b, hr_b) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(hr_a, hr_b)
+        np.testing.assert_array_equal(lr_a, lr_b)
+
+
+@pytest.mark.parametrize("skip", [0, 3])
+def test_a_span_of_epochs_is_its_epochs_one_after_the_other(skip: int) -> None:
+    photos = PhotoSet.from_arrays([_noise_photo(80, 100)[i : i + 50, i:] for i in range(14)])
+    one_by_one = [batch for epoch in (5, 6, 7) for batch in _epoch(
+        photos, batch_size=4, epoch=epoch, seed=11, skip_batches=skip if epoch == 5 else 0)]
+    spanned = _epoch(photos, batch_size=4, epoch=5, seed=11, skip_batches=skip, epochs=3)
+    assert len(spanned) == 3 * 5 - skip  # 19 crops of 48 px: 5 batches an epoch, the last of 3
+    _assert_same_batches(spanned, one_by_one)
+
+
+def test_batches_made_on_the_asking_thread_are_the_same() -> None:
+    photos = PhotoSet.from_arrays([_noise_photo(80, 100)[i : i + 50, i:] for i in range(14)])
+    kwargs = dict(batch_size=4, epoch=2, seed=3, skip_batches=1, epochs=2)
+    _assert_same_batches(_epoch(photos, background=False, **kwargs), _epoch(photos, **kwargs))
+
+
 def _find_crop(photo: np.ndarray, crop: np.ndarray) -> tuple[int, int, bool]:
     size = crop.shape[0]
     for flipped, candidate in ((False, crop), (True, crop[:, ::-1])):

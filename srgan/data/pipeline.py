@@ -129,21 +129,34 @@ def training_dataset(
     scale: int = 4,
     skip_batches: int = 0,
     replicas: int = 1,
+    background: bool = True,
+    epochs: int = 1,
 ) -> tf.data.Dataset:
-    """One epoch of `(lr, hr)` float32 batches in [-1, 1]; the last batch may be partial.
+    """Epochs `epoch` .. `epoch + epochs - 1` of `(lr, hr)` float32 batches in [-1, 1], one
+    after the other; the last batch of each epoch may be partial.
 
     With `replicas` > 1 (a tf.distribute strategy) the last batch is cut to a multiple
     of `replicas`, so that every replica gets an equal share: up to replicas - 1 crops
     of an epoch go unused.
 
     lr is [B, hr_size/scale, hr_size/scale, 3], hr is [B, hr_size, hr_size, 3]. Each
-    photo gives `crop_areas` random crops, in an order shuffled over all of them.
-    `skip_batches=k` yields exactly batches k, k+1, ... of the same epoch.
+    photo gives `crop_areas` random crops an epoch, in an order shuffled over all of them.
+    `skip_batches=k` starts at batch k of the first epoch; any span of epochs yields the
+    same batches as those epochs one by one. One dataset for many epochs saves building
+    and tracing a new one at each epoch: a tenth of a second, a step's worth on a short
+    epoch.
+
+    `background=False` makes each batch when it is asked for, on the asking thread, with
+    no prefetch: where the step runs on the same few CPU cores, background threads
+    preempt the step's own (whose parallel regions then wait for the slowest), and cost
+    more than the few milliseconds a batch takes to cut (bench/bench_loop.py).
+    The batches are the same either way.
     """
     if len(photos) == 0:
         raise ValueError("training_dataset: the photo set is empty")
-    if batch_size < 1 or skip_batches < 0:
-        raise ValueError(f"training_dataset: batch_size {batch_size}, skip_batches {skip_batches}")
+    if batch_size < 1 or skip_batches < 0 or epochs < 1:
+        raise ValueError(f"training_dataset: batch_size {batch_size}, skip_batches {skip_batches}, "
+                         f"epochs {epochs}")
     if hr_size % scale:
         raise ValueError(f"training_dataset: hr_size {hr_size} is not a multiple of scale {scale}")
     smallest = int(min(photos.heights.min(), photos.widths.min()))
@@ -153,34 +166,43 @@ def training_dataset(
     tensors = photos.tensors()
     photo_of_item = tf.constant(np.repeat(np.arange(len(photos)), crop_areas(photos, hr_size)))
     count = int(photo_of_item.shape[0])
-    epoch_seed = tf.constant([seed, epoch], dtype=tf.int64)
-    # float64 draws make ties (and so a bias towards low indices) practically impossible.
-    order = tf.argsort(
-        tf.random.stateless_uniform([count], seed=epoch_seed, dtype=tf.float64), stable=True
-    )
-    # A second, independent stream for the crops: its key paired with the position.
-    crop_key = tf.random.stateless_uniform(
-        [], seed=epoch_seed, minval=None, maxval=None, dtype=tf.int64
-    )
+    # Order is kept either way: `deterministic` only has a meaning for parallel calls.
+    parallel = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True} if background else {}
 
-    def crop_at(position: tf.Tensor) -> tf.Tensor:
-        item_seed = tf.stack([crop_key, position])
-        return _random_crop(tensors, photo_of_item[order[position]], item_seed, hr_size)
+    def one_epoch(this_epoch: tf.Tensor) -> tf.data.Dataset:
+        epoch_seed = tf.stack([tf.constant(seed, tf.int64), this_epoch])
+        # float64 draws make ties (and so a bias towards low indices) practically impossible.
+        order = tf.argsort(
+            tf.random.stateless_uniform([count], seed=epoch_seed, dtype=tf.float64), stable=True
+        )
+        # A second, independent stream for the crops: its key paired with the position.
+        crop_key = tf.random.stateless_uniform(
+            [], seed=epoch_seed, minval=None, maxval=None, dtype=tf.int64
+        )
+
+        def crop_at(position: tf.Tensor) -> tf.Tensor:
+            item_seed = tf.stack([crop_key, position])
+            return _random_crop(tensors, photo_of_item[order[position]], item_seed, hr_size)
+
+        skipped = tf.where(this_epoch == epoch, tf.constant(skip_batches * batch_size, tf.int64), 0)
+        crops = tf.data.Dataset.range(tf.minimum(skipped, count), count)
+        crops = crops.map(crop_at, **parallel)
+        return crops.batch(batch_size, drop_remainder=False, **parallel)
 
     def degrade(hr: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return to_model(downsample(hr, scale)), to_model(hr)
 
-    first = min(skip_batches * batch_size, count)
-    dataset = tf.data.Dataset.range(first, count)
-    dataset = dataset.map(crop_at, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    dataset = dataset.batch(
-        batch_size, drop_remainder=False, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
+    dataset = tf.data.Dataset.range(epoch, epoch + epochs).flat_map(one_epoch)
     if replicas > 1:
         dataset = dataset.map(lambda hr: hr[: tf.shape(hr)[0] // replicas * replicas])
         dataset = dataset.filter(lambda hr: tf.shape(hr)[0] > 0)
-    dataset = dataset.map(degrade, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.map(degrade, **parallel)
+    if background:
+        return dataset.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
+    return dataset.with_options(options)
 
 
 def sample_batch(photos: PhotoSet, count: int, hr_size: int = 48) -> np.ndarray:

@@ -8,6 +8,7 @@ this project's 2-core CPU (synthetic logs), 2.4x faster than parsing every one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +23,22 @@ def _events(run_dir: Path) -> Iterator[tuple[bool, object]]:
     from tensorflow.core.util import event_pb2
 
     tag = VALIDATION_TAG.encode()
-    for path in sorted((Path(run_dir) / "logs").glob("events*")):
-        try:
-            for index, record in enumerate(tf.compat.v1.io.tf_record_iterator(str(path))):
-                if index == 0 or tag in record:
-                    yield index == 0, event_pb2.Event.FromString(record)
-        except tf.errors.DataLossError:
-            continue
+    # The raw record iterator is deprecated for tf.data, which makes a tensor of each
+    # record and read a run's 7,309 records 45x slower here (0.55 s against 0.012 s);
+    # the deprecation notice, printed once, would land among a mode's one-line messages.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        for path in sorted((Path(run_dir) / "logs").glob("events*")):
+            try:
+                for index, record in enumerate(tf.compat.v1.io.tf_record_iterator(str(path))):
+                    if index == 0 or tag in record:
+                        yield index == 0, event_pb2.Event.FromString(record)
+            except tf.errors.DataLossError:
+                continue
+    finally:
+        logger.setLevel(level)
 
 
 def read_validation_curve(run_dir: Path) -> tuple[float, dict[str, list[tuple[int, float, float]]]]:

@@ -1,11 +1,12 @@
 """The training run: data, networks, resume, the epoch loop, checkpoints and logs."""
 
+import itertools
 import logging
 import math
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
@@ -22,6 +23,7 @@ from srgan.data.images import list_images, save_png
 from srgan.data.pipeline import (PhotoSet, crop_areas, load_photo_set, sample_batch, steps_per_epoch,
                                  training_dataset)
 from srgan.errors import UserError, first_line
+from srgan.evaluation import provenance
 from srgan.evaluation.curve import VALIDATION_TAG
 from srgan.evaluation.validation import Validator
 from srgan.inference import pretrained
@@ -240,6 +242,8 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
     steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
                                      vgg, rng, content, warmup_optimizer, config.jit, strategy)
     run = _Run(config, folder, photos, state, steps, deadline)
+    log.info(f"{'resuming' if restored else 'a new run of'} the {run.model_name()} in {folder}"
+             + ("" if restored else f" (--init {config.init}, --seed {config.seed})"))
     if restored and int(state.epoch) >= run.total_epochs:
         log.info(f"{restored} has finished all {run.total_epochs} epochs (step "
                  f"{int(state.step)}): nothing to train. Raise --n_epoch to train on.")
@@ -261,6 +265,10 @@ class _Run:
         self.state = state
         self.steps = steps
         self.total_epochs = config.n_epoch_init + config.n_epoch
+        # On the CPU the batches are cut between the steps, not beside them: background
+        # input threads preempt the step's own and cost up to a third of the warm-up's
+        # rate (bench/bench_loop.py); a GPU's step leaves the cores free for them.
+        self.background_input = bool(tf.config.list_logical_devices("GPU"))
         self.writer = tf.summary.create_file_writer(str(folder / "logs"))
         self.samples = {"train": sample_batch(photos, SAMPLES, config.hr_size)}
         valid = validation_batch(Path(config.data_dir) / "test", SAMPLES, config.hr_size)
@@ -274,6 +282,11 @@ class _Run:
         if self.validator is not None and len(self.validator):
             best.check_writable(folder)
             self.best_record = best.read_record(folder)
+
+    def model_name(self) -> str:
+        """The model and its size, as the first lines of a run name it."""
+        return (f"{registry.spec(self.config.model).display_name} "
+                f"({self.config.features} features x {self.config.blocks} blocks)")
 
     def crop(self) -> int:
         """HR size of this phase's crops: the critic fixes it for the GAN epochs."""
@@ -296,9 +309,12 @@ class _Run:
     def loop(self) -> bool:
         """Trains to the last epoch, or until a stop request or the deadline; True if done."""
         with StopRequest() as stop:
+            batches = None
             while int(self.state.epoch) < self.total_epochs:
+                if batches is None or int(self.state.epoch) == self.config.n_epoch_init:
+                    batches = self.batches_to_phase_end()
                 saved = None
-                if self.run_epoch(stop):
+                if self.run_epoch(stop, batches):
                     epoch = int(self.state.epoch)
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
                         self.recompute_batchnorm()
@@ -314,11 +330,34 @@ class _Run:
                         + f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
                         f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
                     return False
-        log.info(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}")
+        log.info(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}; "
+                 f"testing, upscale and export now use this run, {self.folder}")
+        self.writer.flush()
+        # The user's next command would use this run: where it scored below the shipped
+        # generator, say so now, not only when a worse picture comes out.
+        advice = provenance.below_shipped(provenance.source_of(self.state.manager.latest_checkpoint))
+        if advice is not None:
+            log.warning(advice)
         return True
 
-    def run_epoch(self, stop: StopRequest) -> bool:
-        """Trains the rest of the current epoch; False if a stop request cut it short."""
+    def batches_to_phase_end(self) -> Iterator:
+        """The batches from the run's epoch and batch to the end of its phase, whose crops
+        differ (--warmup_crop): one dataset for them all, not one an epoch."""
+        config, epoch = self.config, int(self.state.epoch)
+        end = config.n_epoch_init if self.warming_up() else self.total_epochs
+        data = training_dataset(self.photos, config.batch_size, epoch, config.seed, self.crop(),
+                                skip_batches=int(self.state.batch), replicas=self.steps.replicas,
+                                background=self.background_input, epochs=end - epoch)
+        if self.steps.replicas > 1:
+            # Every worker builds the whole, seeded span; each keeps its replicas' shares.
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+            data = self.steps.strategy.experimental_distribute_dataset(data.with_options(options))
+        return iter(data)
+
+    def run_epoch(self, stop: StopRequest, batches: Iterator) -> bool:
+        """Trains the rest of the current epoch on `batches`; False if a stop request cut
+        it short."""
         config, state = self.config, self.state
         epoch = int(state.epoch)
         warming_up = self.warming_up()
@@ -328,14 +367,8 @@ class _Run:
         self.steps.warmup_optimizer.learning_rate.assign(rate)
         use_mse = tf.constant(content_is_mse(config, epoch))
         done = int(state.batch)
-        data = training_dataset(self.photos, config.batch_size, epoch, config.seed,
-                                self.crop(), skip_batches=done, replicas=self.steps.replicas)
-        if self.steps.replicas > 1:
-            # Every worker builds the whole, seeded epoch; each keeps its replicas' shares.
-            options = tf.data.Options()
-            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-            data = self.steps.strategy.experimental_distribute_dataset(data.with_options(options))
-        bar = tqdm(data, total=self.batches, initial=done, unit="batch", dynamic_ncols=True,
+        bar = tqdm(itertools.islice(batches, self.batches - done), total=self.batches, initial=done,
+                   unit="batch", dynamic_ncols=True,
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
         with bar, self.writer.as_default(step=int(state.step)):
             for lr, hr in bar:
@@ -354,6 +387,9 @@ class _Run:
                 for name, value in values.items():
                     tf.summary.scalar(f"loss/{name}", value, step=int(state.step))
             tf.summary.scalar("learning_rate", rate, step=int(state.step))
+        if int(state.batch) != self.batches:
+            # One dataset spans the phase: a short epoch would shift every later one.
+            raise RuntimeError(f"epoch {epoch + 1} gave {int(state.batch)} batches, not {self.batches}")
         state.epoch.assign_add(1)
         state.batch.assign(0)
         return True
