@@ -14,14 +14,14 @@ import tensorflow as tf
 from PIL import Image
 
 from srgan import cli, compare, grids
-from srgan.evaluation import report
+from srgan.evaluation import provenance, report
 from srgan.evaluation.curve import VALIDATION_TAG, validation_at
 from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.upscale import output_names
 from srgan.registry import build_generator_for
-from srgan.training import samples
-from tests.helpers import photo, write_run
+from srgan.training import loop, samples
+from tests.helpers import photo, tiny_config, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # A score set as the card writes one; the tests set it rather than read the card's, whose
@@ -124,6 +124,28 @@ def test_the_shipped_generator_is_named_by_its_files(tmp_path, capsys, data_dir)
             f"{tmp_path / 'checkpoint'}; train your own") in err
     assert cli.main([*commands["upscale"], "--checkpoint=pretrained"]) == 0
     assert "using the shipped generator, srgan/pretrained/seed_x4\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shipped_db", [99.0, None], ids=["shipped better", "no like score"])
+def test_training_names_its_model_and_run_and_ends_on_the_better_shipped_one(
+        tmp_path, capsys, data_dir, monkeypatch, shipped_db):
+    # The run validates on photos of its own: the shipped generator's score on them is
+    # what the card would hold, or nothing.
+    monkeypatch.setattr(provenance, "shipped_score_on_same_photos",
+                        lambda source: None if shipped_db is None else ("demo", shipped_db))
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir, folder, n_epoch=0, n_epoch_init=1, seed=5))
+    lines = capsys.readouterr().err.splitlines()
+    assert f"a new run of the seed model (4 features x 1 blocks) in {folder} (--init reference, --seed 5)" in lines
+    assert f"training finished: 1 epochs, step 2; testing, upscale and export now use this run, {folder}" in lines
+    advice = [line for line in lines if "below the shipped generator" in line]
+    if shipped_db is None:
+        assert advice == []
+    else:
+        assert len(advice) == 1 and advice[0].startswith(f"{folder / 'ckpt-2'} validated at ")
+        assert "shipped generator's 99.00 dB" in advice[0] and "--checkpoint pretrained" in advice[0]
+    loop.train(tiny_config(data_dir, folder, n_epoch=0, n_epoch_init=2, seed=5))
+    assert f"resuming the seed model (4 features x 1 blocks) in {folder}" in capsys.readouterr().err
 
 
 # --- 2. bad commands answer before TensorFlow loads, in one line ---
