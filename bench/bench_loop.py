@@ -37,7 +37,8 @@ from srgan import registry  # noqa: E402
 from srgan.config import TrainConfig  # noqa: E402
 from srgan.evaluation.testing import device_name  # noqa: E402
 from srgan.precision import policy as dtype_policy  # noqa: E402
-from srgan.training.loop import model_losses, optimizers, step_class  # noqa: E402
+from srgan.training.loop import model_losses, step_class  # noqa: E402
+from srgan.training.recipe import optimizers  # noqa: E402
 
 CROP = 48
 PHOTO = 4 * CROP  # 16 crop areas a photo

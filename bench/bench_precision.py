@@ -35,7 +35,7 @@ from srgan.precision import policy as dtype_policy  # noqa: E402
 from srgan.registry import build_networks  # noqa: E402
 from srgan.steps import TrainSteps  # noqa: E402
 from srgan.training.batchnorm import recompute_batchnorm_statistics  # noqa: E402
-from srgan.training.loop import optimizers  # noqa: E402
+from srgan.training.recipe import optimizers  # noqa: E402
 
 
 def batches(photos, batch_size: int, seed: int):

@@ -32,7 +32,7 @@ def child(args) -> None:
 
     from srgan.config import TrainConfig
     from srgan.registry import build_networks
-    from srgan.training import loop
+    from srgan.training import loop, recipe
 
     strategy, why = resolve("auto")
     config = TrainConfig(features=args.features, blocks=args.blocks, vgg_weights="none", seed=0)
@@ -40,7 +40,7 @@ def child(args) -> None:
         keras.utils.set_random_seed(0)
         generator, critic = build_networks("seed", args.features, args.blocks, 48)
         vgg, content = loop.model_losses(config)
-        generator_optimizer, critic_optimizer, _ = loop.optimizers(config)
+        generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
         generator_optimizer.build(generator.trainable_variables)
         critic_optimizer.build(critic.trainable_variables)
     steps = loop.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, vgg,

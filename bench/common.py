@@ -148,7 +148,8 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     from srgan import registry
     from srgan.config import TrainConfig
     from srgan.precision import policy as dtype_policy
-    from srgan.training.loop import optimizers, step_class
+    from srgan.training.loop import step_class
+    from srgan.training.recipe import optimizers
 
     keras.utils.set_random_seed(0)
     with dtype_policy(policy):

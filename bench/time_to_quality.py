@@ -51,7 +51,7 @@ def sweep(args: argparse.Namespace) -> None:
     from srgan.registry import build_networks
     from srgan.steps import TrainSteps
     from srgan.training.batchnorm import recompute_batchnorm_statistics
-    from srgan.training.loop import optimizers
+    from srgan.training.recipe import optimizers
 
     data_dir = Path(args.data_dir)
     photos, _ = load_photo_set(data_dir / "train")

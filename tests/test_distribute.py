@@ -16,7 +16,7 @@ import pytest
 
 from srgan import distribute
 from srgan.errors import UserError
-from srgan.training import loop
+from srgan.training import loop, recipe
 from tests.helpers import checkpoint_values, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ import keras, numpy as np, tensorflow as tf
 from srgan.config import TrainConfig
 from srgan.distribute import resolve
 from srgan.registry import build_networks
-from srgan.training import loop
+from srgan.training import loop, recipe
 
 hr = np.random.default_rng(0).uniform(-1, 1, (4, 48, 48, 3)).astype("float32")
 lr = tf.image.resize(hr, (12, 12)).numpy()
@@ -88,7 +88,7 @@ for precision in ("mixed_float16", "mixed_bfloat16"):
         generator, critic = build_networks("seed", 4, 1, 48)
         config = TrainConfig(features=4, blocks=1, vgg_weights="none", seed=3)
         vgg, content = loop.model_losses(config)
-        optimizers = loop.optimizers(config, loss_scale=precision == "mixed_float16")[:2]
+        optimizers = recipe.optimizers(config, loss_scale=precision == "mixed_float16")[:2]
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
     steps = loop.step_class("seed")(generator, critic, *optimizers, vgg,

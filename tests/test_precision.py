@@ -8,7 +8,7 @@ import tensorflow as tf
 from srgan import precision
 from srgan.registry import build_networks
 from srgan.run.state import RunState
-from srgan.training import loop
+from srgan.training import loop, recipe
 from tests.helpers import checkpoint_values, tiny_config
 
 MODELS = ("seed", "srgan", "wsrgan")
@@ -38,7 +38,7 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
         # Keras' defaults: from the reference's N(0, 0.02) draws a 4-feature SRResNet needs
         # far more than 12 steps before its loss moves; this test is about bfloat16.
         generator, critic = build_networks(model, 4, 1, init="glorot")
-    generator_optimizer, critic_optimizer, _ = loop.optimizers(config)
+    generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
     for optimizer in (generator_optimizer, critic_optimizer):
         optimizer.learning_rate.assign(1e-3)
     steps = loop.step_class(model)(generator, critic, generator_optimizer, critic_optimizer,
@@ -96,10 +96,10 @@ def test_auto_picks_bfloat16_only_on_hardware_that_runs_it_fast(monkeypatch, tmp
 def test_loss_scale_state_restores_only_where_the_checkpoint_has_it(tmp_path):
     config = tiny_config("unused", "unused")
     generator, critic = build_networks("seed", 4, 1)
-    plain = loop.optimizers(config)
+    plain = recipe.optimizers(config)
     state = RunState(tmp_path, generator, critic, plain[0], plain[1], tf.random.Generator.from_seed(1))
     state.save()
-    scaled = loop.optimizers(config, loss_scale=True)
+    scaled = recipe.optimizers(config, loss_scale=True)
     resumed = RunState(tmp_path, generator, critic, scaled[0], scaled[1], tf.random.Generator.from_seed(1))
     assert resumed.restore() is not None
     assert float(scaled[0].dynamic_scale) == float(scaled[0].initial_scale)

@@ -15,7 +15,7 @@ from srgan.data.prepare import detail, prepare
 from srgan.errors import UserError
 from srgan.evaluation.testing import run_testing
 from srgan.models import build_generator
-from srgan.training import loop
+from srgan.training import loop, recipe
 from srgan.training.batchnorm import batchnorm_layers, recompute_batchnorm_statistics
 from tests.helpers import tiny_config
 
@@ -35,18 +35,18 @@ def test_big_photos_give_one_random_crop_per_crop_area():
 
 def test_warm_up_rate_is_constant_or_cosine_then_the_seeds_schedule():
     seed = TrainConfig(n_epoch_init=4, n_epoch=10)
-    assert [loop.learning_rate(seed, epoch) for epoch in range(4)] == [8e-5] * 4
+    assert [recipe.learning_rate(seed, epoch) for epoch in range(4)] == [8e-5] * 4
     cosine = TrainConfig(n_epoch_init=4, n_epoch=10, warmup_lr=4e-4, warmup_schedule="cosine")
-    rates = [loop.learning_rate(cosine, epoch) for epoch in range(5)]
+    rates = [recipe.learning_rate(cosine, epoch) for epoch in range(5)]
     np.testing.assert_allclose(rates[:4], [4e-4, 4e-4 * (1 + np.cos(np.pi / 4)) / 2, 2e-4,
                                            4e-4 * (1 + np.cos(3 * np.pi / 4)) / 2])
     assert rates[4] == pytest.approx(8e-5)  # the GAN epochs start at lr_init
 
 
 def test_warm_up_optimizer_is_the_gan_ones_unless_named():
-    generator_optimizer, _, warmup = loop.optimizers(TrainConfig())
+    generator_optimizer, _, warmup = recipe.optimizers(TrainConfig())
     assert isinstance(generator_optimizer, keras.optimizers.RMSprop) and warmup is None
-    _, _, warmup = loop.optimizers(TrainConfig(warmup_optimizer="adam", warmup_lr=2e-4))
+    _, _, warmup = recipe.optimizers(TrainConfig(warmup_optimizer="adam", warmup_lr=2e-4))
     assert isinstance(warmup, keras.optimizers.Adam)
     assert float(warmup.learning_rate) == pytest.approx(2e-4)
     with pytest.raises(UserError, match="--warmup_crop"):

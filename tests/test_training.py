@@ -24,7 +24,7 @@ from srgan.models import build_critic, build_generator
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
 from srgan.steps import TrainSteps
-from srgan.training import loop
+from srgan.training import loop, recipe
 from tests.helpers import checkpoint_values, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,17 +152,17 @@ def test_run_writes_checkpoints_settings_samples_and_logs(data_dir, tmp_path):
 
 def test_learning_rate_schedule_follows_the_seed():
     config = TrainConfig(n_epoch=10, n_epoch_init=2, lr_init=1e-4, lr_decay=0.5)
-    rates = [loop.learning_rate(config, epoch) for epoch in range(12)]
+    rates = [recipe.learning_rate(config, epoch) for epoch in range(12)]
     assert rates[:7] == [1e-4] * 7  # warm-up, then the first n_epoch / 2 GAN epochs
     assert rates[7:] == [5e-5] * 5
-    assert loop.learning_rate(TrainConfig(n_epoch=10, decay_every=3), 9) == pytest.approx(8e-5 / 8)
+    assert recipe.learning_rate(TrainConfig(n_epoch=10, decay_every=3), 9) == pytest.approx(8e-5 / 8)
 
 
 def test_content_loss_is_mse_for_the_first_four_percent_of_gan_epochs():
     config = TrainConfig(n_epoch=100, n_epoch_init=3)
-    assert [loop.content_is_mse(config, epoch) for epoch in range(3, 9)] == [True] * 4 + [False] * 2
-    assert loop.content_is_mse(TrainConfig(n_epoch=10000), 399)
-    assert not loop.content_is_mse(TrainConfig(n_epoch=10000), 400)
+    assert [recipe.content_is_mse(config, epoch) for epoch in range(3, 9)] == [True] * 4 + [False] * 2
+    assert recipe.content_is_mse(TrainConfig(n_epoch=10000), 399)
+    assert not recipe.content_is_mse(TrainConfig(n_epoch=10000), 400)
 
 
 def test_esrgan_is_the_seeds_name_for_train():

@@ -35,13 +35,12 @@ from srgan.run.state import RunState
 from srgan.steps import TrainSteps
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.interrupt import StopRequest
+from srgan.training.recipe import content_is_mse, learning_rate, optimizers
 from srgan.training.samples import sample_grid, validation_batch
 
 log = logging.getLogger(__name__)
 
 SAMPLES = 8
-# The seed switches from MSE to the SSIM content loss after 4% of the GAN epochs (ref).
-MSE_FRACTION = 0.04
 # What only a new run takes from the flags: a resumed one keeps what started it, so that
 # settings.json says how the run began (and the seed keeps resuming exact).
 START_ONLY = ("init", "seed")
@@ -101,48 +100,10 @@ def resolve_settings(config: TrainConfig, folder: Path,
     return ignored
 
 
-def learning_rate(config: TrainConfig, epoch: int) -> float:
-    """During warm-up warmup_lr, constant (the seed) or on a cosine from it towards 0 at
-    the end of the warm-up; then lr_init x lr_decay every decay period of GAN epochs."""
-    if epoch < config.n_epoch_init:
-        if config.warmup_schedule == "cosine":
-            return config.warmup_lr * 0.5 * (1 + math.cos(math.pi * epoch / config.n_epoch_init))
-        return config.warmup_lr
-    gan_epoch = epoch - config.n_epoch_init
-    return config.lr_init * config.lr_decay ** (gan_epoch // config.decay_period)
-
-
-def content_is_mse(config: TrainConfig, epoch: int) -> bool:
-    """Whether the seed's generator trains on MSE in `epoch` (the first 4% of GAN
-    epochs, ref) rather than on --content_loss."""
-    return epoch - config.n_epoch_init < MSE_FRACTION * config.n_epoch
-
-
 def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
     """(VGG for a perceptual term or None, the generator's content loss), as the
     model's spec sets them up (srgan/registry.py)."""
     return registry.spec(config.model).losses(config, registry.default_vgg)
-
-
-def _optimizer(name: str, rate: float, loss_scale: bool) -> keras.optimizers.Optimizer:
-    optimizer = (keras.optimizers.RMSprop(rate) if name == "rmsprop"
-                 else keras.optimizers.Adam(rate, beta_1=0.9))
-    # float16's narrow range needs a dynamic loss scale; bfloat16 has float32's range.
-    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scale else optimizer
-
-
-def optimizers(config: TrainConfig, loss_scale: bool = False) -> tuple[
-        keras.optimizers.Optimizer, keras.optimizers.Optimizer, keras.optimizers.Optimizer | None]:
-    """(generator's, critic's, warm-up's or None where the warm-up uses the generator's).
-
-    Each model's own (srgan/registry.py): the seed's RMSProp (ref); the baselines' Adam
-    with beta1 0.9, as the SRGAN paper.
-    """
-    gan = registry.spec(config.model).optimizer
-    warmup = (None if config.warmup_optimizer == "same"
-              else _optimizer(config.warmup_optimizer, config.warmup_lr, loss_scale))
-    return (_optimizer(gan, config.lr_init, loss_scale), _optimizer(gan, config.lr_init, loss_scale),
-            warmup)
 
 
 def step_class(model: str) -> type[TrainSteps]:
