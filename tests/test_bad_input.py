@@ -235,8 +235,8 @@ def test_environment_is_checked_before_tensorflow_loads(tmp_path, variable, valu
 
 def test_upscales_minimum_is_where_the_shipped_generators_border_error_climbs():
     """The figure in srgan/inference/upscale.py and the README, kept true for the file
-    shipped: from MIN_SIDE LR px on, the generator's border error is at its level on
-    larger photos; one px less, it is clearly above it (bench/measure_min_size.py)."""
+    shipped: from MIN_SIDE LR px on, the generator's border error is at most 10% above its
+    level on larger photos; one px less, more than 15% above it (bench/measure_min_size.py)."""
     import numpy as np
     import skimage.data
 
@@ -259,5 +259,5 @@ def test_upscales_minimum_is_where_the_shipped_generators_border_error_climbs():
         return float(np.mean(errors))
 
     large = border_rms(16)
-    assert border_rms(MIN_SIDE) < 1.1 * large and border_rms(MIN_SIDE - 1) > 1.2 * large, (
+    assert border_rms(MIN_SIDE) < 1.1 * large and border_rms(MIN_SIDE - 1) > 1.15 * large, (
         "rerun python bench/measure_min_size.py and update MIN_SIDE and the README")
