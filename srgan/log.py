@@ -5,8 +5,10 @@ Modules log with `logging.getLogger(__name__)`; the results a mode exists to pri
 (a table, "wrote ...") go to stdout with print().
 """
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 
 from tqdm import tqdm
 
@@ -34,3 +36,19 @@ def _configure() -> logging.Logger:
 
 
 _configure()
+
+
+@contextlib.contextmanager
+def tensorflow_warnings_muted() -> Iterator[None]:
+    """TensorFlow's Python logger at ERROR for the block, where its warnings (a partial
+    restore's unused values, a garbled pointer file, a deprecation notice) would bury the
+    one line the project says about the same thing."""
+    import tensorflow as tf  # here: log.py loads before TensorFlow, and `--help` without it
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

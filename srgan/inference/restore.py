@@ -17,6 +17,7 @@ from srgan import precision as precisions
 from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.inference import pretrained
+from srgan.log import tensorflow_warnings_muted
 from srgan.registry import build_generator_for
 from srgan.run import folder as run_folder
 from srgan.run.settings import SETTINGS_FILE, load_settings
@@ -97,10 +98,7 @@ def _restored_generator(config: TrainConfig, prefix: str,
     hundreds of lines burying the one message that matters. That state hangs on the
     generator's variables; it is freed here, with those log lines silenced.
     """
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
+    with tensorflow_warnings_muted():
         with precisions.policy(precision):
             generator = build_generator_for(config.model, config.features, config.blocks)
         failure = restore_generator(generator, prefix)
@@ -109,8 +107,6 @@ def _restored_generator(config: TrainConfig, prefix: str,
         del generator
         gc.collect()
         return None, failure
-    finally:
-        logger.setLevel(level)
 
 
 def uses_pretrained(checkpoint_dir: Path, checkpoint: Path | None) -> bool:

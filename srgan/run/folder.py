@@ -12,7 +12,6 @@ agree. Damaged checkpoints are moved aside as `damaged-ckpt-N.*`, never deleted.
 import dataclasses
 import datetime
 import fcntl
-import logging
 import os
 import re
 import shutil
@@ -22,6 +21,7 @@ import tensorflow as tf
 
 from srgan.errors import UserError, first_line
 from srgan.files import write_text
+from srgan.log import tensorflow_warnings_muted
 
 PREFIX = "ckpt"
 LOCK_FILE = ".lock"
@@ -78,17 +78,13 @@ def read_pointer(folder: Path) -> tuple[str | None, str | None]:
     path = Path(folder) / POINTER
     if not path.exists():
         return None, f"the pointer file {path} is missing"
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # a garbled file is reported below, in one line
     try:
-        state = tf.train.get_checkpoint_state(str(folder))
+        with tensorflow_warnings_muted():  # a garbled file is reported below, in one line
+            state = tf.train.get_checkpoint_state(str(folder))
     except ValueError:  # TensorFlow's word for a file that parses to no checkpoint
         return None, f"the pointer file {path} is empty or garbled"
     except tf.errors.OpError as error:
         return None, f"the pointer file {path} is unreadable ({first_line(error)})"
-    finally:
-        logger.setLevel(level)
     if state is None or not state.model_checkpoint_path:
         return None, f"the pointer file {path} is empty or garbled"
     return Path(state.model_checkpoint_path).name, None
