@@ -25,20 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import PRECISIONS, step_parser, timed, yardsticks  # noqa: E402
+from common import PRECISIONS, build_train_steps, step_parser, timed, yardsticks  # noqa: E402
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
-from srgan import registry  # noqa: E402
 from srgan.config import TrainConfig  # noqa: E402
 from srgan.evaluation.testing import device_name  # noqa: E402
-from srgan.precision import policy as dtype_policy  # noqa: E402
-from srgan.training.loop import model_losses, step_class  # noqa: E402
-from srgan.training.recipe import optimizers  # noqa: E402
 
 CROP = 48
 PHOTO = 4 * CROP  # 16 crop areas a photo
@@ -86,16 +81,8 @@ def loop_seconds_per_step(config: TrainConfig, data_dir: Path, batches: int) -> 
 
 def bare_step(config: TrainConfig):
     """The step the loop runs, built as the loop builds it, on constant tensors."""
-    policy = config.precision
-    keras.utils.set_random_seed(config.seed)
-    with dtype_policy(policy):
-        vgg, content = model_losses(config)
-        generator, critic = registry.build_networks(config.model, config.features, config.blocks,
-                                                    CROP, config.weights_init)
-    generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
-    steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                                     tf.random.Generator.from_seed(config.seed), content,
-                                     warmup_optimizer)
+    steps = build_train_steps(config.model, config.features, config.blocks, config.precision,
+                              config=config)
     lr = tf.random.uniform([config.batch_size, CROP // 4, CROP // 4, 3], -1, 1)
     hr = tf.random.uniform([config.batch_size, CROP, CROP, 3], -1, 1)
     if config.n_epoch_init:

@@ -139,10 +139,12 @@ def _random_vgg(weights: str, layer: str, size: int):
 
 
 def build_train_steps(model: str, features: int, blocks: int, policy: str = "float32",
-                      jit: bool = False):
-    """`model`'s compiled training steps at 12 -> 48 in `policy`, with its own content
-    term on a VGG19 of random weights (the same cost as ImageNet's): block4_pool at
-    56 px for the seed's model, VGG54 at 48 px for the baselines."""
+                      jit: bool = False, config=None):
+    """`model`'s compiled training steps at 12 -> 48 in `policy`, built as training builds
+    them from `config` (a TrainConfig; its optimizers, warm-up's included, and its content
+    terms). By default the model's own content term on a VGG19 of random weights (the same
+    cost as ImageNet's): block4_pool at 56 px for the seed's model, VGG54 at 48 px for the
+    baselines."""
     import keras
 
     from srgan import registry
@@ -151,16 +153,17 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     from srgan.training.loop import step_class
     from srgan.training.recipe import optimizers
 
+    config = config or TrainConfig(model=model, vgg_weights="random")
     keras.utils.set_random_seed(0)
     with dtype_policy(policy):
-        generator, critic = registry.build_networks(model, features, blocks, 48)
-        config = TrainConfig(model=model, vgg_weights="random")
+        generator, critic = registry.build_networks(model, features, blocks, 48, config.weights_init)
         vgg, content = registry.spec(model).losses(config, _random_vgg)
-    generator_optimizer, critic_optimizer, _ = optimizers(config, loss_scale=policy == "mixed_float16")
+    generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
+        config, loss_scale=policy == "mixed_float16")
     generator_optimizer.build(generator.trainable_variables)
     critic_optimizer.build(critic.trainable_variables)
     return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                             tf.random.Generator.from_seed(0), content, jit=jit)
+                             tf.random.Generator.from_seed(0), content, warmup_optimizer, jit=jit)
 
 
 def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:
