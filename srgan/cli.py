@@ -89,7 +89,8 @@ def run_compare(args: argparse.Namespace) -> None:
     from srgan.compare import run_compare as compare
     results_dir = Path(args.results_dir or "samples/compare")
     table = compare(train_fields(args), args.minutes, results_dir, args.tile,
-                    restart=args.restart, data_dir_given=args.data_dir is not None)
+                    args.minutes_init, tuple(args.models), restart=args.restart,
+                    data_dir_given=args.data_dir is not None)
     if table is None:  # stopped by Ctrl+C or SIGTERM after a checkpoint, as training is
         return
     print(table)

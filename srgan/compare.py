@@ -1,12 +1,14 @@
 """`--mode=compare`: SRGAN, W-SRGAN and the seed's model trained alike, tested alike.
 
-Each model trains in CHECKPOINT_DIR/compare/MODEL with the same flags, data, random seed and
-budget (--n_epoch, or --minutes of wall-clock each), through the ordinary training
-run, so a model cut short resumes from its checkpoint. compare_state.json in
-CHECKPOINT_DIR/compare records the budget, the random seed and each model's time used and
-whether it is done, so a rerun trains only what is left. Then `--mode=testing`'s
-run scores all three against bicubic on DATA_DIR/test, and compare.md, compare.csv
-and compare.png (HR | SRGAN | W-SRGAN | seed model) are written into the results folder.
+Each model trains in CHECKPOINT_DIR/compare/MODEL with the same flags, data and random
+seed, through the ordinary training run, phase by phase: its own MSE warm-up, then its
+GAN phase, each to the same budget (--n_epoch_init and --n_epoch, or --minutes_init and
+--minutes of wall-clock, whichever ends first). compare_state.json in
+CHECKPOINT_DIR/compare records the budget, the random seed and each model's time and
+steps in each phase, so a rerun trains only what is left, each model from its
+checkpoint. Then `--mode=testing`'s run scores them against bicubic on DATA_DIR/test,
+and compare.md, compare.csv and compare.png (LR | bicubic | SRGAN | W-SRGAN | seed model
+| HR) are written into the results folder.
 """
 
 from __future__ import annotations
@@ -16,47 +18,55 @@ import logging
 import secrets
 import time
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import TypedDict
+
+import numpy as np
 
 from srgan import files, registry, schema
 from srgan.config import TrainConfig
+from srgan.data.degrade import SCALE
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
 from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
 from srgan.evaluation.methods import BICUBIC, MODEL
-from srgan.evaluation.testing import GRID_IMAGES, hr_and_lr, run_testing, test_pairs
+from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
 from srgan.grids import sr_title
 from srgan.inference.upscale import output_names
 from srgan.precision import resolve
 from srgan.run.folder import move_run_aside
 from srgan.run.state import saved_step
+from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.loop import train
 
 # Trained in this order: the cheap baselines first, so an interrupted compare has
 # the most rows to show soonest; the project's model last, as the seed's table has it.
 ORDER = tuple(sorted(registry.NAMES, key=lambda name: not registry.MODELS[name].baseline))
 BASELINES, OURS = ORDER[:-1], ORDER[-1]
-LABELS = {BICUBIC: "bicubic", MODEL: registry.MODELS[OURS].display_name,
-          **{name: registry.MODELS[name].display_name for name in BASELINES}}
 STATE_FILE = "compare_state.json"
 _RESTART = "pass --restart to compare afresh"
 log = logging.getLogger(__name__)
 
 
 class _Budget(TypedDict):
+    n_epoch_init: int
     n_epoch: int
+    minutes_init: float | None
     minutes: float | None
     seed: int | None
 
 
-class _Progress(TypedDict):
+class _Phase(TypedDict):
     seconds: float
     done: bool
-    steps: NotRequired[int]
+    steps: int
+
+
+# Each model's phases by name (srgan/training/budget.py), whose hyphen takes this syntax.
+_Progress = TypedDict("_Progress", {WARMUP: _Phase, GAN: _Phase})
 
 
 class _State(TypedDict):
-    """compare_state.json: the budget, and each model's progress by its name."""
+    """compare_state.json: the budget, and each model's progress in each phase."""
 
     budget: _Budget
     models: dict[str, _Progress]
@@ -83,17 +93,23 @@ def _load_state(root: Path, budget: dict) -> dict:
     return state
 
 
-def train_all(settings: dict, minutes: float | None, restart: bool = False,
+def train_all(settings: dict, minutes: float | None, minutes_init: float | None = None,
+              models: tuple[str, ...] = ORDER, restart: bool = False,
               data_dir_given: bool = False) -> tuple[Path, dict] | None:
-    """Trains what is left of each model; returns (CHECKPOINT_DIR/compare, the state), or
-    None where Ctrl+C or SIGTERM stopped it (as training, after a checkpoint).
+    """Trains what is left of each of `models`, phase by phase; returns
+    (CHECKPOINT_DIR/compare, the state), or None where Ctrl+C or SIGTERM stopped it (as
+    training, after a checkpoint).
 
     `settings` are TrainConfig fields given on the command line (not model or
     checkpoint_dir); each model takes its own learning rate unless lr_init is given.
+    A phase ends at its epochs (--n_epoch_init, --n_epoch) or its minutes
+    (`minutes_init`, `minutes`), whichever come first.
     """
-    if minutes is not None and not minutes > 0:
-        raise UserError(f"--minutes must be positive, got {minutes}")
-    root = Path(settings.get("checkpoint_dir", TrainConfig().checkpoint_dir)) / "compare"
+    defaults = TrainConfig()
+    budget = {"n_epoch_init": settings.get("n_epoch_init", defaults.n_epoch_init),
+              "n_epoch": settings.get("n_epoch", defaults.n_epoch),
+              "minutes_init": minutes_init, "minutes": minutes, "seed": settings.get("seed")}
+    root = Path(settings.get("checkpoint_dir", defaults.checkpoint_dir)) / "compare"
     if restart and root.is_dir():
         for model in ORDER:
             moved = move_run_aside(root / model)
@@ -101,110 +117,148 @@ def train_all(settings: dict, minutes: float | None, restart: bool = False,
                 log.info(f"--restart: the previous {model} run was moved to {moved}")
         (root / STATE_FILE).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
-    budget = {"n_epoch": settings.get("n_epoch", TrainConfig().n_epoch), "minutes": minutes,
-              "seed": settings.get("seed")}
     state = _load_state(root, budget)
-    # A rerun that leaves out --minutes keeps the comparison's own.
-    minutes = state["budget"]["minutes"]
-    if state["budget"]["seed"] is None:
-        # One random seed for all three, drawn once and kept, so a rerun resumes the same runs.
-        state["budget"]["seed"] = secrets.randbelow(2**31)
+    budget = state["budget"]  # a rerun that leaves out --minutes keeps the comparison's own
+    if budget["seed"] is None:
+        # One random seed for all, drawn once and kept, so a rerun resumes the same runs.
+        budget["seed"] = secrets.randbelow(2**31)
     _write_json(root / STATE_FILE, state)
     fields = {name: value for name, value in settings.items() if name not in ("model", "checkpoint_dir")}
-    fields["seed"] = state["budget"]["seed"]
-    for model in ORDER:
-        entry = state["models"].setdefault(model, {"seconds": 0.0, "done": False})
-        if entry["done"]:
-            log.info(f"compare: {model} already trained ({entry['seconds']:.0f} s); not retrained")
-            continue
-        config = TrainConfig(**fields, model=model, checkpoint_dir=str(root / model))
-        log.info(f"compare: training {model} in {root / model}"
-             + (f" ({60 * minutes - entry['seconds']:.0f} s left)" if minutes is not None else ""))
-        # The deadline from the same clock reading as the time used, so that a run stopped
-        # by its deadline has used all of its budget.
-        start = time.monotonic()
-        deadline = None if minutes is None else start + 60 * minutes - entry["seconds"]
-        try:
-            finished = train(config, data_dir_given=data_dir_given, deadline=deadline)
-        finally:
-            entry["seconds"] += time.monotonic() - start
-            entry["steps"] = saved_step(root / model)
-            out_of_time = minutes is not None and entry["seconds"] >= 60 * minutes
-            entry["done"] = entry["done"] or out_of_time
-            _write_json(root / STATE_FILE, state)
-        entry["done"] = finished or out_of_time
-        _write_json(root / STATE_FILE, state)
-        if not entry["done"]:
-            log.info(f"compare stopped while training {model}. Run the same command to resume "
-                     "where it stopped.")
-            return None
+    fields["seed"] = budget["seed"]
+    for model in models:
+        progress = state["models"].setdefault(
+            model, {phase: {"seconds": 0.0, "done": False, "steps": 0} for phase in (WARMUP, GAN)})
+        if budget["n_epoch_init"] == 0:
+            progress[WARMUP]["done"] = True
+        for phase in (WARMUP, GAN):
+            entry = progress[phase]
+            if entry["done"]:
+                continue
+            config = TrainConfig(**fields, model=model, checkpoint_dir=str(root / model))
+            seconds = None
+            if budget["minutes_init" if phase == WARMUP else "minutes"] is not None:
+                seconds = 60 * budget["minutes_init" if phase == WARMUP else "minutes"]
+            log.info(f"compare: training {model}'s {phase} phase in {root / model}"
+                     + (f" ({seconds - entry['seconds']:.0f} s left)" if seconds is not None else ""))
+            # The limit from the same clock reading as the time used, so that a phase ended
+            # by its limit has used all of its budget.
+            start = time.monotonic()
+            try:
+                entry["done"] = train(config, data_dir_given=data_dir_given,
+                                      limit=PhaseLimit.of_budget(phase, seconds, entry["seconds"], start))
+            finally:
+                entry["seconds"] += time.monotonic() - start
+                entry["steps"] = saved_step(root / model) - (progress[WARMUP]["steps"] if phase == GAN else 0)
+                _write_json(root / STATE_FILE, state)
+            if not entry["done"]:
+                log.info(f"compare stopped while training {model}. Run the same command to resume "
+                         "where it stopped.")
+                return None
     return root, state
 
 
-def _rows(summary: dict, state: dict) -> list[dict]:
+def _scored(models: tuple[str, ...]) -> tuple[str, list[str]]:
+    """(the model testing scores as its own, the ones it scores beside it): the seed's
+    model where it is among `models`, as the seed's table has it."""
+    primary = OURS if OURS in models else models[-1]
+    return primary, [name for name in models if name != primary]
+
+
+def _rows(summary: dict, state: dict, models: tuple[str, ...]) -> list[dict]:
+    primary, others = _scored(models)
     rows = []
-    methods = summary["methods"]
     # The seed's table order: bicubic, the baselines, then the model compared with them.
-    for method in sorted(methods, key=[BICUBIC, *BASELINES, MODEL].index):
-        means = methods[method]
-        model = OURS if method == MODEL else method
-        entry = state["models"].get(model, {})
-        rows.append({"method": LABELS.get(method, method), **means,
-                     "train_steps": entry.get("steps", ""),
-                     "train_s": f"{entry['seconds']:.0f}" if "seconds" in entry else ""})
+    for method in [BICUBIC, *others, MODEL]:
+        model = primary if method == MODEL else method
+        row = {"method": label(model), **summary["methods"][method]}
+        for phase, prefix in ((WARMUP, "warmup"), (GAN, "gan")):
+            entry = state["models"].get(model, {}).get(phase)
+            row[f"{prefix}_steps"] = "" if entry is None else entry["steps"]
+            row[f"{prefix}_s"] = "" if entry is None else f"{entry['seconds']:.0f}"
+        rows.append(row)
     return rows
 
 
-def write_table(results_dir: Path, summary: dict, state: dict) -> str:
+def label(model: str) -> str:
+    """A model's name as tables and grids show it; bicubic's own."""
+    return "bicubic" if model == BICUBIC else registry.MODELS[model].display_name
+
+
+TRAINING_COLUMNS = ("warmup_steps", "warmup_s", "gan_steps", "gan_s")
+
+
+def _budget_text(budget: dict) -> str:
+    def phase(epochs: int, minutes: float | None) -> str:
+        return f"{epochs} epochs" + (f" or {minutes:g} min, whichever ends first" if minutes else "")
+    warmup = (f"warm-up (MSE) {phase(budget['n_epoch_init'], budget['minutes_init'])}, then "
+              if budget["n_epoch_init"] else "no warm-up; ")
+    return (f"{warmup}GAN phase {phase(budget['n_epoch'], budget['minutes'])}, each model; "
+            f"random seed {budget['seed']}")
+
+
+def write_table(results_dir: Path, summary: dict, state: dict,
+                models: tuple[str, ...] = ORDER) -> str:
     """compare.csv and compare.md; returns the markdown."""
-    rows = _rows(summary, state)
-    files.write_csv(results_dir / "compare.csv", ["method", *METRICS, "train_steps", "train_s"],
+    rows = _rows(summary, state, models)
+    files.write_csv(results_dir / "compare.csv", ["method", *METRICS, *TRAINING_COLUMNS],
                     ([row["method"], *(f"{row[name]:.6f}" for name in METRICS),
-                      row["train_steps"], row["train_s"]] for row in rows))
+                      *(row[name] for name in TRAINING_COLUMNS)] for row in rows))
     renamed = {**summary, "methods": {row["method"]: {name: row[name] for name in METRICS}
                                       for row in rows}}
-    budget = state["budget"]
-    limit = (f"{budget['minutes']:g} min of wall-clock training each (or {budget['n_epoch']} epochs)"
-             if budget["minutes"] is not None else f"{budget['n_epoch']} epochs each")
-    training = "\n".join(f"- {row['method']}: {row['train_steps']} steps in {row['train_s']} s"
-                         for row in rows if row["train_steps"] != "")
+    training = "\n".join(
+        f"| {row['method']} | {row['warmup_steps']} | {row['warmup_s']} | {row['gan_steps']} "
+        f"| {row['gan_s']} |" for row in rows if row["gan_steps"] != "")
     text = ("# SRGAN, W-SRGAN and the seed's model\n\n" + summary_markdown(renamed)
-            + f"\nBudget: {limit}, random seed {budget['seed']}.\n\nTraining:\n{training}\n")
+            + f"\nBudget: {_budget_text(state['budget'])}.\n\n"
+            + "| model | warm-up steps | warm-up s | GAN steps | GAN s |\n|---|---|---|---|---|\n"
+            + training + "\n")
     files.write_text(results_dir / "compare.md", text)
     return text
 
 
-def write_compare_grid(results_dir: Path, data_dir: Path) -> None:
-    """compare.png: HR | SRGAN | W-SRGAN | seed model, titled, from the SR photos testing
-    wrote."""
+def _nearest_x4(lr: np.ndarray) -> np.ndarray:
+    """The LR at the HR's size, each pixel a 4x4 block: what the models were given."""
+    return np.repeat(np.repeat(lr, SCALE, axis=0), SCALE, axis=1)
+
+
+def write_compare_grid(results_dir: Path, data_dir: Path, models: tuple[str, ...] = ORDER) -> None:
+    """compare.png: LR | bicubic | each model | HR, titled, from the SR photos testing
+    wrote, for the same crops in every column."""
+    primary, others = _scored(models)
+    methods = [*others, MODEL]
     pairs = test_pairs(data_dir)
     names = output_names([hr for hr, _ in pairs])
     rows = []
     for hr_path, lr_path in pairs:
-        paths = [results_dir / method / names[hr_path] for method in (*BASELINES, MODEL)]
+        paths = [results_dir / method / names[hr_path] for method in methods]
         if not all(path.is_file() for path in paths):
             continue  # skipped by testing (too small or unreadable)
-        hr = hr_and_lr(hr_path, lr_path)[0]
-        rows.append([grid_cell(image) for image in [hr, *(load_rgb(path) for path in paths)]])
+        hr, lr, _ = hr_and_lr(hr_path, lr_path)
+        images = [_nearest_x4(lr), bicubic(lr), *(load_rgb(path) for path in paths), hr]
+        rows.append([grid_cell(image) for image in images])
         if len(rows) == GRID_IMAGES:
             break
-    write_grid(results_dir / "compare.png", rows,
-               ["HR", *(sr_title(LABELS[method]) for method in (*BASELINES, MODEL))])
+    titles = ["LR (x4 nearest)", "bicubic",
+              *(sr_title(label(primary if method == MODEL else method)) for method in methods), "HR"]
+    write_grid(results_dir / "compare.png", rows, titles)
 
 
 def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: int,
+                minutes_init: float | None = None, models: tuple[str, ...] = ORDER,
                 restart: bool = False, data_dir_given: bool = False) -> str | None:
-    """Trains what is left, scores the three models and writes the table; returns it, or
-    None where a stop request ended the training (nothing is scored then)."""
-    trained = train_all(settings, minutes, restart, data_dir_given)
+    """Trains what is left, scores the models and writes the table; returns it, or None
+    where a stop request ended the training (nothing is scored then)."""
+    models = tuple(name for name in ORDER if name in models)
+    trained = train_all(settings, minutes, minutes_init, models, restart, data_dir_given)
     if trained is None:
         return None
     root, state = trained
     data_dir = Path(settings.get("data_dir", TrainConfig().data_dir))
     results_dir = Path(results_dir)
     policy, _ = resolve(settings.get("precision", TrainConfig().precision))
-    summary = run_testing(root / OURS, None, data_dir, results_dir,
-                          [f"{name}={root / name}" for name in BASELINES], tile, policy)
-    text = write_table(results_dir, summary, state)
-    write_compare_grid(results_dir, data_dir)
+    primary, others = _scored(models)
+    summary = run_testing(root / primary, None, data_dir, results_dir,
+                          [f"{name}={root / name}" for name in others], tile, policy)
+    text = write_table(results_dir, summary, state, models)
+    write_compare_grid(results_dir, data_dir, models)
     return text

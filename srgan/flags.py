@@ -102,7 +102,15 @@ def _declare(add: Add) -> None:
     add("training", TRAINING, "--jit", action="store_true",
         help="compile the training steps with XLA (jit_compile=True)")
     add("training", ("compare",), "--minutes", type=float, default=None,
-        help="wall-clock training budget per model, instead of --n_epoch alone")
+        help="wall-clock budget of each model's GAN phase, ended by --n_epoch or by this, "
+             "whichever comes first")
+    add("training", ("compare",), "--minutes_init", type=float, default=None,
+        help="wall-clock budget of each model's warm-up, ended by --n_epoch_init or by this, "
+             "whichever comes first")
+    add("training", ("compare",), "--models", nargs="+", default=list(registry.NAMES),
+        choices=registry.NAMES, metavar="MODEL",
+        help=f"the models to train and score (default: all of {', '.join(registry.NAMES)}); "
+             "e.g. one model again with another --seed and --checkpoint_dir")
     add("training", TRAINING, "--restart", action="store_true",
         help="start afresh; the previous run is moved aside, not deleted")
 

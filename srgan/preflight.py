@@ -67,8 +67,12 @@ def _train(args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> None:
     _train(args)
-    if args.minutes is not None and not args.minutes > 0:
-        raise UserError(f"--minutes must be positive, got {args.minutes}")
+    for name in ("minutes_init", "minutes"):
+        if getattr(args, name) is not None and not getattr(args, name) > 0:
+            raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.minutes_init is not None and not args.n_epoch_init:
+        raise UserError("--minutes_init is the warm-up's budget: give --n_epoch_init too "
+                        "(the most warm-up epochs, if the minutes last)")
     check_tile(args.tile)
 
 

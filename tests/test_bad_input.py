@@ -123,16 +123,24 @@ def test_a_card_that_does_not_fit_its_weights_is_one_line(card, tmp_path, capsys
 
 # --- compare_state.json ---
 
+_BUDGET = {"n_epoch_init": 0, "n_epoch": 1, "minutes_init": None, "minutes": None, "seed": 3}
+_PHASE = {"seconds": 1.0, "done": False, "steps": 2}
+
+
 @pytest.mark.parametrize("state, field", [
     ([1], "is a list, not an object"),
-    ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3}}, "models is missing"),
+    ({"budget": _BUDGET}, "models is missing"),
     ({"models": {}}, "budget is missing"),
-    ({"budget": {"n_epoch": 1, "minutes": None}, "models": {}}, "budget.seed is missing"),
-    ({"budget": {"n_epoch": 1, "minutes": "3", "seed": 3}, "models": {}},
+    ({"budget": {name: value for name, value in _BUDGET.items() if name != "seed"}, "models": {}},
+     "budget.seed is missing"),
+    ({"budget": {**_BUDGET, "minutes": "3"}, "models": {}},
      'budget.minutes is "3", not a number or null'),
-    ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3},
-      "models": {"srgan": {"seconds": 1.0, "done": "yes"}}},
-     'models.srgan.done is "yes", not true or false'),
+    ({"budget": _BUDGET, "models": {"srgan": {"warm-up": _PHASE, "GAN": {**_PHASE, "done": "yes"}}}},
+     'models.srgan.GAN.done is "yes", not true or false'),
+    ({"budget": _BUDGET, "models": {"srgan": {"GAN": _PHASE}}}, "models.srgan.warm-up is missing"),
+    # the shape before the phases had budgets of their own
+    ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3}, "models": {}},
+     "budget.n_epoch_init is missing"),
 ])
 def test_compare_state_of_the_wrong_shape_is_one_line(tmp_path, capsys, state, field):
     root = tmp_path / "checkpoint" / "compare"

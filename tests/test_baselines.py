@@ -23,6 +23,8 @@ from srgan.losses.adversarial import ADVERSARIAL_WEIGHT, discriminator_bce_loss,
 from srgan.losses.perceptual import vgg54_loss
 from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator, discriminator_logits
 from srgan.registry import build_critic_for, build_generator_for, build_networks
+from srgan.training import loop
+from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.loop import train
 
 TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1",
@@ -156,12 +158,68 @@ def test_wrong_model_is_refused_when_resuming_and_testing(data_dir, tmp_path, ca
     assert not (tmp_path / "r").exists()
 
 
+def _steps_taken(monkeypatch) -> list[bool]:
+    """The content flag of every GAN step that the runs after this call take."""
+    taken = []
+    original = loop.step_class
+
+    def recording(model):
+        class Recording(original(model)):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                compiled = self.generator_step
+
+                def generator_step(lr, hr, use_mse):
+                    taken.append(bool(use_mse))
+                    return compiled(lr, hr, use_mse)
+                self.generator_step = generator_step
+        return Recording
+
+    monkeypatch.setattr(loop, "step_class", recording)
+    return taken
+
+
 @pytest.mark.slow
-def test_deadline_stops_with_a_checkpoint_and_the_run_resumes(data_dir, tmp_path):
-    config = tiny_config(data_dir, tmp_path / "run", "srgan", n_epoch=2)
-    assert train(config, deadline=time.monotonic()) is False
-    assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("ckpt-0")
-    assert train(tiny_config(data_dir, tmp_path / "run", "srgan", n_epoch=2)) is True
+def test_a_phase_limit_ends_the_warm_up_early_and_trains_one_phase(data_dir, tmp_path, monkeypatch):
+    taken = _steps_taken(monkeypatch)
+    folder = tmp_path / "run"
+    config = tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1)
+    # minutes already used: the warm-up ends before its first step, at the GAN phase's start
+    assert train(config, limit=PhaseLimit(WARMUP, end=time.monotonic())) is True
+    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-0")
+    # a second warm-up call finds the phase over and trains nothing
+    assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
+                 limit=PhaseLimit(WARMUP)) is True
+    assert taken == []
+    # the GAN phase from epoch 4 of 4: its 2 batches, on MSE while the clock says so, then
+    # on SSIM (an epoch's rule, 4% of 1 epoch, would give MSE for both)
+    assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
+                 limit=PhaseLimit(GAN, mse_end=time.monotonic() + 3600)) is True
+    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
+    assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=2),
+                 limit=PhaseLimit(GAN, mse_end=time.monotonic())) is True
+    assert taken == [True, True, False, False]
+
+
+@pytest.mark.slow
+def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path):
+    folder = tmp_path / "run"
+    config = tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1)
+    assert train(config, limit=PhaseLimit(WARMUP, end=time.monotonic() + 3600)) is True
+    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")  # its 2 batches, no GAN step
+    # the GAN phase's minutes used at once: saved where the warm-up ended, as a phase end
+    assert train(tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1),
+                 limit=PhaseLimit(GAN, end=time.monotonic())) is True
+    assert sorted(path.name for path in (folder / "samples").iterdir())[-1] == "train_epoch00001.png"
+
+
+def test_a_phase_budget_counts_what_was_used_and_the_seeds_mse_share_of_it():
+    warmup = PhaseLimit.of_budget(WARMUP, 600.0, used=100.0, start=1000.0)
+    assert (warmup.end, warmup.mse_end) == (1500.0, None)
+    assert warmup.content_is_mse(True) and not warmup.content_is_mse(False)  # the epoch decides
+    gan = PhaseLimit.of_budget(GAN, 600.0, used=10.0, start=1000.0)
+    assert (gan.end, gan.mse_end) == (1590.0, 1000.0 + 0.04 * 600 - 10)
+    assert PhaseLimit.of_budget(GAN, None, used=0.0, start=1000.0) == PhaseLimit(GAN)
 
 
 def _table(results: Path) -> list[list[str]]:
@@ -169,22 +227,36 @@ def _table(results: Path) -> list[list[str]]:
         return [row[:5] for row in csv.reader(file)]  # method and all but time: deterministic
 
 
+def _progress(root: Path) -> dict:
+    """compare_state.json's (done, steps) of each model's phases."""
+    state = json.loads((root / "compare" / "compare_state.json").read_text())
+    return state["budget"], {model: {phase: (entry["done"], entry["steps"])
+                                     for phase, entry in phases.items()}
+                             for model, phases in state["models"].items()}
+
+
+def _grid_size(path: Path) -> tuple[int, int]:
+    return keras.utils.load_img(path).size
+
+
 @pytest.mark.slow
 def test_compare_trains_all_three_and_a_rerun_only_rewrites_the_table(data_dir, tmp_path, monkeypatch):
-    args = ["--mode=compare", *TINY, "--n_epoch", "1", "--data_dir", str(data_dir),
-            "--checkpoint_dir", str(tmp_path / "ck"), "--results_dir", str(tmp_path / "res")]
+    args = ["--mode=compare", *TINY, "--n_epoch_init", "1", "--n_epoch", "1",
+            "--data_dir", str(data_dir), "--checkpoint_dir", str(tmp_path / "ck"),
+            "--results_dir", str(tmp_path / "res")]
     assert main(args) == 0
     results = tmp_path / "res"
     table = _table(results)
     assert [row[0] for row in table] == ["method", "bicubic", "SRGAN", "W-SRGAN", "seed model"]
     assert (results / "compare.md").read_text().startswith("# SRGAN, W-SRGAN")
-    width, height = keras.utils.load_img(results / "compare.png").size
-    # 4 titled columns (SR ones as wide as their titles, if wider), 2 rows of 64 px
-    assert width >= 4 * 64 + 3 * 4 and height == title_band(64, 4) + 2 * 64 + 4
-    state = json.loads((tmp_path / "ck" / "compare" / "compare_state.json").read_text())
-    assert state["budget"] == {"n_epoch": 1, "minutes": None, "seed": 3}
-    assert {model: (entry["done"], entry["steps"]) for model, entry in state["models"].items()} \
-        == {"srgan": (True, 2), "wsrgan": (True, 2), "seed": (True, 2)}
+    width, height = _grid_size(results / "compare.png")
+    # LR | bicubic | 3 SR | HR, titled (SR ones as wide as their titles, if wider), 2 rows of 64 px
+    assert width >= 6 * 64 + 5 * 4 and height == title_band(64, 4) + 2 * 64 + 4
+    budget, progress = _progress(tmp_path / "ck")
+    assert budget == {"n_epoch_init": 1, "n_epoch": 1, "minutes_init": None, "minutes": None, "seed": 3}
+    # each phase is one epoch of 2 batches
+    assert progress == {model: {"warm-up": (True, 2), "GAN": (True, 2)}
+                        for model in ("srgan", "wsrgan", "seed")}
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished comparison was trained again")
@@ -194,3 +266,19 @@ def test_compare_trains_all_three_and_a_rerun_only_rewrites_the_table(data_dir, 
     assert main(args) == 0
     assert _table(results) == table
     assert main([*args[:-4], "--n_epoch", "2", *args[-4:]]) == 1  # another budget is refused
+
+
+@pytest.mark.slow
+def test_compare_ends_a_warm_up_at_its_minutes_and_trains_the_models_asked(data_dir, tmp_path):
+    # 0.006 s of warm-up: spent before the first step, whose networks take longer to build
+    args = ["--mode=compare", *TINY, "--models", "seed", "--n_epoch_init", "5",
+            "--minutes_init", "0.0001", "--n_epoch", "1", "--data_dir", str(data_dir),
+            "--checkpoint_dir", str(tmp_path / "ck"), "--results_dir", str(tmp_path / "res")]
+    assert main(args) == 0
+    budget, progress = _progress(tmp_path / "ck")
+    assert budget["minutes_init"] == 0.0001
+    assert progress == {"seed": {"warm-up": (True, 0), "GAN": (True, 2)}}
+    assert [row[0] for row in _table(tmp_path / "res")] == ["method", "bicubic", "seed model"]
+    assert _grid_size(tmp_path / "res" / "compare.png")[0] < 5 * 64  # LR | bicubic | SR | HR
+    assert "warm-up (MSE) 5 epochs or 0.0001 min, whichever ends first" in \
+        (tmp_path / "res" / "compare.md").read_text()

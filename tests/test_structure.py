@@ -33,7 +33,7 @@ def test_every_model_spec_builds_its_networks_and_steps(name):
 
 def test_the_comparison_order_comes_from_the_registry():
     assert compare.ORDER == ("srgan", "wsrgan", "seed")
-    assert [compare.LABELS[name] for name in compare.BASELINES] == ["SRGAN", "W-SRGAN"]
+    assert [compare.label(name) for name in compare.BASELINES] == ["SRGAN", "W-SRGAN"]
     with pytest.raises(ValueError, match="unknown model 'esrgan'; choose one of seed, srgan, wsrgan"):
         registry.spec("esrgan")
 

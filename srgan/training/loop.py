@@ -5,7 +5,6 @@ import logging
 import math
 import secrets
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from srgan.run.settings import architecture_mismatch, load_settings, save_settin
 from srgan.run.state import RunState
 from srgan.steps import TrainSteps
 from srgan.training.batchnorm import recompute_batchnorm_statistics
+from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.interrupt import StopRequest
 from srgan.training.recipe import content_is_mse, learning_rate, optimizers
 from srgan.training.samples import sample_grid, validation_batch
@@ -124,11 +124,9 @@ def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
 
 
 def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
-          deadline: float | None = None) -> bool:
-    """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are done.
-
-    `deadline` (time.monotonic()) stops the run as SIGTERM would: a checkpoint is
-    saved and the same call resumes it.
+          limit: PhaseLimit | None = None) -> bool:
+    """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are
+    done, or, under a `limit`, once the phase it names is over.
     """
     config.validate()
     try:
@@ -140,7 +138,7 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     distribute.check_batch(config.batch_size, strategy)
     try:
         return _train_as_chief_or_worker(config, strategy, strategy_why, restart, data_dir_given,
-                                         deadline)
+                                         limit)
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
             tf.errors.CancelledError) as error:
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -153,24 +151,24 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
 
 def _train_as_chief_or_worker(config: TrainConfig, strategy: tf.distribute.Strategy,
                               strategy_why: str, restart: bool, data_dir_given: bool,
-                              deadline: float | None) -> bool:
+                              limit: PhaseLimit | None) -> bool:
     folder = Path(config.checkpoint_dir)
     if not distribute.is_chief(strategy):
         # TensorFlow's pattern: every worker runs the same code, saves included; only the
         # chief writes into the run's folder, the others into their own, thrown away.
         with tempfile.TemporaryDirectory(prefix="srgan-worker-") as scratch:
             return _train(config, Path(scratch), strategy, strategy_why, data_dir_given,
-                          deadline, restore_from=folder)
+                          limit, restore_from=folder)
     if restart:
         moved = move_run_aside(folder)
         if moved is not None:
             log.info(f"--restart: the previous run was moved to {moved}")
     with RunLock(folder):
-        return _train(config, folder, strategy, strategy_why, data_dir_given, deadline)
+        return _train(config, folder, strategy, strategy_why, data_dir_given, limit)
 
 
 def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, strategy_why: str,
-           data_dir_given: bool, deadline: float | None, restore_from: Path | None = None) -> bool:
+           data_dir_given: bool, limit: PhaseLimit | None, restore_from: Path | None = None) -> bool:
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`)."""
     ignored = resolve_settings(config, restore_from or folder, strategy)
     policy, why = precisions.resolve(config.precision)
@@ -202,7 +200,7 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
     save_settings(config, folder)
     steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
                                      vgg, rng, content, warmup_optimizer, config.jit, strategy)
-    run = _Run(config, folder, photos, state, steps, deadline)
+    run = _Run(config, folder, photos, state, steps, limit)
     log.info(f"{'resuming' if restored else 'a new run of'} the {run.model_name()} in {folder}"
              + ("" if restored else f" (--init {config.init}, --seed {config.seed})"))
     if restored and int(state.epoch) >= run.total_epochs:
@@ -218,9 +216,9 @@ class _Run:
     """The epoch loop of one run, with its logs, samples and stop handling."""
 
     def __init__(self, config: TrainConfig, folder: Path, photos: PhotoSet,
-                 state: RunState, steps: TrainSteps, deadline: float | None = None):
+                 state: RunState, steps: TrainSteps, limit: PhaseLimit | None = None):
         self.config = config
-        self.deadline = deadline
+        self.limit = limit
         self.folder = folder
         self.photos = photos
         self.state = state
@@ -264,33 +262,36 @@ class _Run:
     def phase_name(self) -> str:
         return "generator warm-up" if self.warming_up() else "GAN training"
 
+    def phase(self) -> str:
+        return WARMUP if self.warming_up() else GAN
+
     def out_of_time(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+        return self.limit is not None and self.limit.reached()
 
     def loop(self) -> bool:
-        """Trains to the last epoch, or until a stop request or the deadline; True if done."""
+        """Trains to the last epoch (under a limit, to the end of its phase), or until a
+        stop request; True if done."""
         with StopRequest() as stop:
             batches = None
             while int(self.state.epoch) < self.total_epochs:
+                if self.limit is not None and self.phase() != self.limit.phase:
+                    log.info(f"the {self.limit.phase} phase is over (step {int(self.state.step)})")
+                    return True
                 if batches is None or int(self.state.epoch) == self.config.n_epoch_init:
                     batches = self.batches_to_phase_end()
                 saved = None
                 if self.run_epoch(stop, batches):
                     epoch = int(self.state.epoch)
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
-                        self.recompute_batchnorm()
-                        self.save_samples(epoch)
-                        # The best first: where it cannot be saved, neither is the epoch, so
-                        # the rerun that follows a fix validates the epoch again.
-                        validation = self.validate(epoch)
-                        saved = self.state.save()
-                        log.info(f"epoch {epoch}: saved {saved}" + validation)
-                if stop.requested or self.out_of_time():
+                        saved = self.save_point(f"epoch {epoch}")
+                if stop.requested:
                     saved = saved or self.state.save()
-                    log.info(("time budget used: " if not stop.requested else "")
-                        + f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
-                        f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
+                    log.info(f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
+                             f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
                     return False
+                if self.out_of_time():
+                    self.end_phase_early(saved)
+                    return True
         log.info(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}; "
                  f"testing, upscale and export now use this run, {self.folder}")
         self.writer.flush()
@@ -300,6 +301,30 @@ class _Run:
         if advice is not None:
             log.warning(advice)
         return True
+
+    def save_point(self, label: str) -> str:
+        """A checkpoint as every scheduled one: precise BatchNorm statistics, samples,
+        validation; returns its path."""
+        epoch = int(self.state.epoch)
+        self.recompute_batchnorm()
+        self.save_samples(epoch)
+        # The best first: where it cannot be saved, neither is the epoch, so the rerun
+        # that follows a fix validates the epoch again.
+        validation = self.validate(epoch)
+        saved = self.state.save()
+        log.info(f"{label}: saved {saved}" + validation)
+        return saved
+
+    def end_phase_early(self, saved: str | None) -> None:
+        """The limit's minutes are used: a warm-up ends here (the run's next call trains
+        the GAN phase), and the phase's last checkpoint is saved as an epoch's would be."""
+        phase, step = self.phase(), int(self.state.step)
+        if phase == WARMUP:
+            self.state.epoch.assign(self.config.n_epoch_init)
+            self.state.batch.assign(0)
+        elif saved is not None:
+            return  # the epoch that used the minutes up has just been saved
+        self.save_point(f"the {phase} phase's time budget is used at step {step}")
 
     def batches_to_phase_end(self) -> Iterator:
         """The batches from the run's epoch and batch to the end of its phase, whose crops
@@ -326,7 +351,7 @@ class _Run:
         self.steps.generator_optimizer.learning_rate.assign(rate)
         self.steps.critic_optimizer.learning_rate.assign(rate)
         self.steps.warmup_optimizer.learning_rate.assign(rate)
-        use_mse = tf.constant(content_is_mse(config, epoch))
+        use_mse = content_is_mse(config, epoch)
         done = int(state.batch)
         bar = tqdm(itertools.islice(batches, self.batches - done), total=self.batches, initial=done,
                    unit="batch", dynamic_ncols=True,
@@ -338,8 +363,9 @@ class _Run:
                 if warming_up:
                     losses = self.steps.warmup_step(lr, hr)
                 else:
+                    mse = use_mse if self.limit is None else self.limit.content_is_mse(use_mse)
                     losses = {**self.steps.critic_step(lr, hr),
-                              **self.steps.generator_step(lr, hr, use_mse)}
+                              **self.steps.generator_step(lr, hr, tf.constant(mse))}
                 values = {name: float(value) for name, value in losses.items()}
                 self.check_finite(values)
                 state.batch.assign_add(1)
