@@ -23,7 +23,7 @@ from typing import TypedDict
 import numpy as np
 
 from srgan import files, registry, schema
-from srgan.config import TrainConfig
+from srgan.config import TrainConfig, check_compare_budget
 from srgan.data.degrade import SCALE
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -109,6 +109,7 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
     budget = {"n_epoch_init": settings.get("n_epoch_init", defaults.n_epoch_init),
               "n_epoch": settings.get("n_epoch", defaults.n_epoch),
               "minutes_init": minutes_init, "minutes": minutes, "seed": settings.get("seed")}
+    check_compare_budget(budget["n_epoch_init"], minutes_init, minutes)
     root = Path(settings.get("checkpoint_dir", defaults.checkpoint_dir)) / "compare"
     if restart and root.is_dir():
         for model in ORDER:

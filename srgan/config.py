@@ -114,3 +114,14 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def check_compare_budget(n_epoch_init: int, minutes_init: float | None,
+                         minutes: float | None) -> None:
+    """--mode=compare's time budgets: positive, and a warm-up's only where there is one."""
+    for name, value in (("minutes_init", minutes_init), ("minutes", minutes)):
+        if value is not None and not value > 0:
+            raise UserError(f"--{name} must be positive, got {value}")
+    if minutes_init is not None and n_epoch_init == 0:
+        raise UserError("--minutes_init is the warm-up's budget: give --n_epoch_init too "
+                        "(the most warm-up epochs, if the minutes last)")

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from srgan import environment
-from srgan.config import TrainConfig
+from srgan.config import TrainConfig, check_compare_budget
 from srgan.data.prepare_options import check_options, source_path
 from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
@@ -67,12 +67,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> None:
     _train(args)
-    for name in ("minutes_init", "minutes"):
-        if getattr(args, name) is not None and not getattr(args, name) > 0:
-            raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
-    if args.minutes_init is not None and not args.n_epoch_init:
-        raise UserError("--minutes_init is the warm-up's budget: give --n_epoch_init too "
-                        "(the most warm-up epochs, if the minutes last)")
+    check_compare_budget(args.n_epoch_init, args.minutes_init, args.minutes)
     check_tile(args.tile)
 
 

@@ -183,6 +183,10 @@ BAD_COMMANDS = {
     "prepare without --source": (["--mode=prepare"], "--mode=prepare needs --source"),
     "--tile 8": (["--mode=upscale", "--input", "{bad}/photo.png", "--tile", "8"],
                  "--tile must be 0 (whole photos) or at least 16"),
+    "compare's --minutes 0": (["--mode=compare", "--minutes", "0"], "--minutes must be positive, got 0.0"),
+    "compare's --minutes_init without a warm-up": (
+        ["--mode=compare", "--minutes_init", "5"],
+        "--minutes_init is the warm-up's budget: give --n_epoch_init too"),
 }
 
 
@@ -292,5 +296,6 @@ def test_compare_grid_names_each_model(tmp_path, data_dir, grid_titles):
             (results / method).mkdir(parents=True, exist_ok=True)
             Image.fromarray(photo(48, 48)).save(results / method / names[hr])
     compare.write_compare_grid(results, data_dir)
-    assert grid_titles == [["HR", "SR (SRGAN)", "SR (W-SRGAN)", "SR (seed model)"]]
+    assert grid_titles == [["LR (x4 nearest)", "bicubic", "SR (SRGAN)", "SR (W-SRGAN)",
+                            "SR (seed model)", "HR"]]
     assert (results / "compare.png").is_file()

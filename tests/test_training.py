@@ -24,7 +24,7 @@ from srgan.models import build_critic, build_generator
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
 from srgan.steps import TrainSteps
-from srgan.training import loop, recipe
+from srgan.training import loop, recipe, start
 from tests.helpers import checkpoint_values, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,7 +268,7 @@ def test_odd_photos_are_converted_and_bad_files_listed_in_one_warning(tmp_path, 
 
 
 def test_a_fresh_clone_trains_on_the_demo_set(tmp_path, capsys):
-    photos = loop.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"),
+    photos = start.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"),
                                        data_dir_given=False)
     assert len(photos) == len(list((tmp_path / "data2017" / "train").glob("*.png"))) > 100
     assert "built the demo set" in capsys.readouterr().err

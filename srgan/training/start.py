@@ -1,0 +1,85 @@
+"""What a training run starts from: its photos, its settings (new, or those of the run
+it resumes) and, for a fine-tune, the shipped generator's weights."""
+
+import logging
+import secrets
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from srgan.config import TrainConfig
+from srgan.data.demo import build_demo_set
+from srgan.data.images import list_images
+from srgan.data.pipeline import PhotoSet, load_photo_set
+from srgan.errors import UserError
+from srgan.inference import pretrained
+from srgan.run.settings import architecture_mismatch, load_settings
+
+log = logging.getLogger(__name__)
+
+# What only a new run takes from the flags: a resumed one keeps what started it, so that
+# settings.json says how the run began (and the seed keeps resuming exact).
+START_ONLY = ("init", "seed")
+
+
+def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
+    """The photos in DATA_DIR/train; on a fresh clone, the demo set built there first."""
+    data_dir = Path(config.data_dir)
+    train_dir = data_dir / "train"
+    if data_dir_given and not (train_dir.is_dir() and list_images(train_dir)):
+        raise UserError(f"no training photos in {train_dir}. Put photos there "
+                        "(or run --mode=prepare), or leave out --data_dir to train on the demo set.")
+    if not (train_dir.is_dir() and list_images(train_dir)):
+        n_train, n_test = build_demo_set(data_dir, config.hr_size)
+        log.info(f"{train_dir} was empty: built the demo set from scikit-image's photos "
+            f"({n_train} training and {n_test} test patches of {config.hr_size} px). "
+            "See the README to train on STL10 instead.")
+    photos, skipped = load_photo_set(train_dir, config.hr_size)
+    if skipped:
+        log.info(f"skipped {len(skipped)} file(s) in {train_dir}:\n  " + "\n  ".join(skipped))
+    if len(photos) == 0:
+        raise UserError(f"none of the files in {train_dir} is a photo of at least "
+                        f"{config.hr_size}x{config.hr_size} px")
+    return photos
+
+
+def resolve_settings(config: TrainConfig, folder: Path,
+                     strategy: tf.distribute.Strategy) -> list[tuple[str, str]]:
+    """Checks the saved run against the flags and fills in what started it (START_ONLY);
+    returns (the flag given, the one that started the run) for each flag so overridden."""
+    saved = load_settings(folder)
+    ignored = []
+    if saved is not None:
+        mismatch = architecture_mismatch(saved, config)
+        if mismatch:
+            raise UserError(f"{folder} holds a run of another architecture:\n  "
+                            + "\n  ".join(mismatch)
+                            + "\nUse the saved values, another --checkpoint_dir, or --restart.")
+        for name in START_ONLY:
+            kept, given = saved.get(name), getattr(config, name)
+            if kept is None:
+                continue
+            if given not in (None, kept):
+                ignored.append((f"--{name} {given}", f"--{name} {kept}"))
+            setattr(config, name, kept)
+    if config.init is None:
+        config.init = "reference"
+    if config.seed is None:
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise UserError("a new run on several machines needs --seed: every worker must "
+                            "draw the same crops and initial weights")
+        config.seed = secrets.randbelow(2**31)
+    return ignored
+
+
+def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
+    """--init pretrained: the shipped generator's weights, for a fine-tune."""
+    shipped = pretrained.pretrained_config()
+    mine = (config.model, config.features, config.blocks)
+    if mine != (shipped.model, shipped.features, shipped.blocks):
+        raise UserError(f"--init pretrained needs the shipped generator's architecture (--model "
+                        f"{shipped.model} --features {shipped.features} --blocks {shipped.blocks}); "
+                        f"this run has --model {mine[0]} --features {mine[1]} --blocks {mine[2]}")
+    pretrained.load_pretrained_weights(generator)
+    log.info(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
