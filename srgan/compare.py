@@ -136,9 +136,8 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
             if entry["done"]:
                 continue
             config = TrainConfig(**fields, model=model, checkpoint_dir=str(root / model))
-            seconds = None
-            if budget["minutes_init" if phase == WARMUP else "minutes"] is not None:
-                seconds = 60 * budget["minutes_init" if phase == WARMUP else "minutes"]
+            minutes_of_phase = budget["minutes_init" if phase == WARMUP else "minutes"]
+            seconds = None if minutes_of_phase is None else 60 * minutes_of_phase
             log.info(f"compare: training {model}'s {phase} phase in {root / model}"
                      + (f" ({seconds - entry['seconds']:.0f} s left)" if seconds is not None else ""))
             # The limit from the same clock reading as the time used, so that a phase ended
@@ -209,7 +208,9 @@ def write_table(results_dir: Path, summary: dict, state: dict,
     training = "\n".join(
         f"| {row['method']} | {row['warmup_steps']} | {row['warmup_s']} | {row['gan_steps']} "
         f"| {row['gan_s']} |" for row in rows if row["gan_steps"] != "")
-    text = ("# SRGAN, W-SRGAN and the seed's model\n\n" + summary_markdown(renamed)
+    names = [row["method"] for row in rows[1:]]  # after bicubic
+    heading = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    text = (f"# {heading}\n\n" + summary_markdown(renamed)
             + f"\nBudget: {_budget_text(state['budget'])}.\n\n"
             + "| model | warm-up steps | warm-up s | GAN steps | GAN s |\n|---|---|---|---|---|\n"
             + training + "\n")
@@ -224,21 +225,22 @@ def _nearest_x4(lr: np.ndarray) -> np.ndarray:
 
 def write_compare_grid(results_dir: Path, data_dir: Path, models: tuple[str, ...] = ORDER) -> None:
     """compare.png: LR | bicubic | each model | HR, titled, from the SR photos testing
-    wrote, for the same crops in every column."""
+    wrote: the same crops in every column, of photos spread evenly over the test set
+    (its first ones are often tiles of one photo)."""
     primary, others = _scored(models)
     methods = [*others, MODEL]
     pairs = test_pairs(data_dir)
     names = output_names([hr for hr, _ in pairs])
+    # skipped by testing where an SR photo is missing (too small or unreadable)
+    scored = [(hr, lr) for hr, lr in pairs
+              if all((results_dir / method / names[hr]).is_file() for method in methods)]
+    chosen = np.unique(np.linspace(0, len(scored) - 1, min(len(scored), GRID_IMAGES)).round().astype(int))
     rows = []
-    for hr_path, lr_path in pairs:
-        paths = [results_dir / method / names[hr_path] for method in methods]
-        if not all(path.is_file() for path in paths):
-            continue  # skipped by testing (too small or unreadable)
+    for hr_path, lr_path in (scored[index] for index in chosen):
         hr, lr, _ = hr_and_lr(hr_path, lr_path)
-        images = [_nearest_x4(lr), bicubic(lr), *(load_rgb(path) for path in paths), hr]
+        images = [_nearest_x4(lr), bicubic(lr),
+                  *(load_rgb(results_dir / method / names[hr_path]) for method in methods), hr]
         rows.append([grid_cell(image) for image in images])
-        if len(rows) == GRID_IMAGES:
-            break
     titles = ["LR (x4 nearest)", "bicubic",
               *(sr_title(label(primary if method == MODEL else method)) for method in methods), "HR"]
     write_grid(results_dir / "compare.png", rows, titles)

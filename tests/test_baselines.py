@@ -248,7 +248,7 @@ def test_compare_trains_all_three_and_a_rerun_only_rewrites_the_table(data_dir, 
     results = tmp_path / "res"
     table = _table(results)
     assert [row[0] for row in table] == ["method", "bicubic", "SRGAN", "W-SRGAN", "seed model"]
-    assert (results / "compare.md").read_text().startswith("# SRGAN, W-SRGAN")
+    assert (results / "compare.md").read_text().startswith("# SRGAN, W-SRGAN and seed model\n")
     width, height = _grid_size(results / "compare.png")
     # LR | bicubic | 3 SR | HR, titled (SR ones as wide as their titles, if wider), 2 rows of 64 px
     assert width >= 6 * 64 + 5 * 4 and height == title_band(64, 4) + 2 * 64 + 4
@@ -280,5 +280,6 @@ def test_compare_ends_a_warm_up_at_its_minutes_and_trains_the_models_asked(data_
     assert progress == {"seed": {"warm-up": (True, 0), "GAN": (True, 2)}}
     assert [row[0] for row in _table(tmp_path / "res")] == ["method", "bicubic", "seed model"]
     assert _grid_size(tmp_path / "res" / "compare.png")[0] < 5 * 64  # LR | bicubic | SR | HR
-    assert "warm-up (MSE) 5 epochs or 0.0001 min, whichever ends first" in \
-        (tmp_path / "res" / "compare.md").read_text()
+    text = (tmp_path / "res" / "compare.md").read_text()
+    assert text.startswith("# seed model\n")
+    assert "warm-up (MSE) 5 epochs or 0.0001 min, whichever ends first" in text

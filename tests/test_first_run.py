@@ -299,3 +299,31 @@ def test_compare_grid_names_each_model(tmp_path, data_dir, grid_titles):
     assert grid_titles == [["LR (x4 nearest)", "bicubic", "SR (SRGAN)", "SR (W-SRGAN)",
                             "SR (seed model)", "HR"]]
     assert (results / "compare.png").is_file()
+
+
+def test_compare_grid_shows_photos_spread_over_the_test_set_each_in_every_column(tmp_path):
+    # 40 test photos, each one flat grey level (its index): the grid's 16 rows must run
+    # from the first to the last, and each row's columns must be of that photo.
+    data_dir, results = tmp_path / "data", tmp_path / "results"
+    for index in range(40):
+        flat = np.full((24, 24, 3), 5 * index, np.uint8)
+        (data_dir / "test").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(flat).save(data_dir / "test" / f"{index:02d}.png")
+    pairs = compare.test_pairs(data_dir)
+    names = output_names([hr for hr, _ in pairs])
+    for hr, _ in pairs:
+        for method in (*compare.BASELINES, compare.MODEL):
+            (results / method).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.asarray(Image.open(hr))).save(results / method / names[hr])
+    compare.write_compare_grid(results, data_dir)
+    grid = np.asarray(Image.open(results / "compare.png").convert("RGB"))
+    band, gap = grids.title_band(24, report.GRID_GAP), report.GRID_GAP
+    assert grid.shape[0] == band + 16 * (24 + gap) - gap
+    levels = []
+    for row in range(16):
+        line = grid[band + row * (24 + gap) + 12, :, 0].astype(int)
+        cells = line != 255  # the white between the columns
+        runs = np.flatnonzero(np.diff(np.concatenate([[0], cells.astype(int), [0]])) == 1)
+        assert len(runs) == 6 and len(set(line[cells])) == 1  # six columns of one photo
+        levels.append(int(line[cells][0]) // 5)
+    assert levels == sorted({round(i * 39 / 15) for i in range(16)})  # the first to the last
