@@ -191,14 +191,17 @@ def test_a_phase_limit_ends_the_warm_up_early_and_trains_one_phase(data_dir, tmp
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
                  limit=PhaseLimit(WARMUP)) is True
     assert taken == []
-    # the GAN phase from epoch 4 of 4: its 2 batches, on MSE while the clock says so, then
-    # on SSIM (an epoch's rule, 4% of 1 epoch, would give MSE for both)
+    # The GAN phase from epoch 4 of 4, its 2 batches: MSE for 0.5 s from the first step
+    # (whose tracing outlasts them), then SSIM. The epoch's rule (MSE for the first 4% of
+    # the GAN epochs) would give MSE for both; a window from the call's start, for none.
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
-                 limit=PhaseLimit(GAN, mse_end=time.monotonic() + 3600)) is True
+                 limit=PhaseLimit(GAN, mse_seconds=0.5)) is True
     assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
+    assert taken == [True, False]
+    # epoch 5 of 5, on MSE by the clock where the epoch's rule says SSIM
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=2),
-                 limit=PhaseLimit(GAN, mse_end=time.monotonic())) is True
-    assert taken == [True, True, False, False]
+                 limit=PhaseLimit(GAN, mse_seconds=3600)) is True
+    assert taken == [True, False, True, True]
 
 
 @pytest.mark.slow
@@ -215,10 +218,10 @@ def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path):
 
 def test_a_phase_budget_counts_what_was_used_and_the_seeds_mse_share_of_it():
     warmup = PhaseLimit.of_budget(WARMUP, 600.0, used=100.0, start=1000.0)
-    assert (warmup.end, warmup.mse_end) == (1500.0, None)
-    assert warmup.content_is_mse(True) and not warmup.content_is_mse(False)  # the epoch decides
+    assert (warmup.end, warmup.mse_seconds) == (1500.0, None)
     gan = PhaseLimit.of_budget(GAN, 600.0, used=10.0, start=1000.0)
-    assert (gan.end, gan.mse_end) == (1590.0, 1000.0 + 0.04 * 600 - 10)
+    assert (gan.end, gan.mse_seconds) == (1590.0, 0.04 * 600 - 10)
+    assert PhaseLimit.of_budget(GAN, 600.0, used=30.0, start=1000.0).mse_seconds == 0
     assert PhaseLimit.of_budget(GAN, None, used=0.0, start=1000.0) == PhaseLimit(GAN)
 
 

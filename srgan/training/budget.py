@@ -17,14 +17,16 @@ class PhaseLimit:
     (time.monotonic()), where a warm-up ends early and the run's next call starts
     the GAN phase.
 
-    `mse_end`: where the GAN phase has a time budget, the seed's content loss is MSE
-    until then, for the first 4% of the phase's minutes as the seed has it for the
-    first 4% of its epochs (a budget of minutes may end inside the first epoch).
+    `mse_seconds`: where the GAN phase has a time budget, the seed's content loss is MSE
+    for this long from the call's first GAN step (not from its start, which TensorFlow's
+    start-up can outlast), then --content_loss: the first 4% of the phase's minutes, as
+    the seed has it for the first 4% of its epochs (a budget of minutes may end inside
+    the first epoch).
     """
 
     phase: str
     end: float | None = None
-    mse_end: float | None = None
+    mse_seconds: float | None = None
 
     @classmethod
     def of_budget(cls, phase: str, seconds: float | None, used: float,
@@ -33,13 +35,8 @@ class PhaseLimit:
         of them already spent, counted from the clock reading `start`."""
         if seconds is None:
             return cls(phase)
-        mse_end = start + MSE_FRACTION * seconds - used if phase == GAN else None
-        return cls(phase, start + seconds - used, mse_end)
+        mse_seconds = max(0.0, MSE_FRACTION * seconds - used) if phase == GAN else None
+        return cls(phase, start + seconds - used, mse_seconds)
 
     def reached(self) -> bool:
         return self.end is not None and time.monotonic() >= self.end
-
-    def content_is_mse(self, by_epoch: bool) -> bool:
-        """Whether this step's content loss is MSE: by the clock under a time budget,
-        else as the epoch says (`by_epoch`)."""
-        return by_epoch if self.mse_end is None else time.monotonic() < self.mse_end

@@ -4,6 +4,7 @@ import itertools
 import logging
 import math
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -151,6 +152,7 @@ class _Run:
                  state: RunState, steps: TrainSteps, limit: PhaseLimit | None = None):
         self.config = config
         self.limit = limit
+        self.mse_end = None  # where a limit times the seed's MSE share: set at the first GAN step
         self.folder = folder
         self.photos = photos
         self.state = state
@@ -199,6 +201,15 @@ class _Run:
 
     def out_of_time(self) -> bool:
         return self.limit is not None and self.limit.reached()
+
+    def content_is_mse(self, by_epoch: bool) -> bool:
+        """Whether this GAN step's content loss is MSE: as its epoch says (`by_epoch`), or,
+        under a limit with a time budget, by the clock from this call's first GAN step."""
+        if self.limit is None or self.limit.mse_seconds is None:
+            return by_epoch
+        if self.mse_end is None:
+            self.mse_end = time.monotonic() + self.limit.mse_seconds
+        return time.monotonic() < self.mse_end
 
     def loop(self) -> bool:
         """Trains to the last epoch (under a limit, to the end of its phase), or until a
@@ -295,9 +306,8 @@ class _Run:
                 if warming_up:
                     losses = self.steps.warmup_step(lr, hr)
                 else:
-                    mse = use_mse if self.limit is None else self.limit.content_is_mse(use_mse)
                     losses = {**self.steps.critic_step(lr, hr),
-                              **self.steps.generator_step(lr, hr, tf.constant(mse))}
+                              **self.steps.generator_step(lr, hr, tf.constant(self.content_is_mse(use_mse)))}
                 values = {name: float(value) for name, value in losses.items()}
                 self.check_finite(values)
                 state.batch.assign_add(1)
