@@ -205,15 +205,18 @@ def test_a_phase_limit_ends_the_warm_up_early_and_trains_one_phase(data_dir, tmp
 
 
 @pytest.mark.slow
-def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path):
+def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path, capsys):
     folder = tmp_path / "run"
     config = tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1)
     assert train(config, limit=PhaseLimit(WARMUP, end=time.monotonic() + 3600)) is True
     assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")  # its 2 batches, no GAN step
+    assert "GAN phase's time budget" not in capsys.readouterr().err
     # the GAN phase's minutes used at once: saved where the warm-up ended, as a phase end
     assert train(tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1),
                  limit=PhaseLimit(GAN, end=time.monotonic())) is True
-    assert sorted(path.name for path in (folder / "samples").iterdir())[-1] == "train_epoch00001.png"
+    err = capsys.readouterr().err
+    assert f"the GAN phase's time budget is used at step 2: saved {folder / 'ckpt-2'}; validation" in err
+    assert "training finished" not in err
 
 
 def test_a_phase_budget_counts_what_was_used_and_the_seeds_mse_share_of_it():
