@@ -30,7 +30,7 @@ from srgan.errors import UserError
 from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
 from srgan.evaluation.methods import BICUBIC, MODEL
 from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
-from srgan.grids import sr_title
+from srgan.grids import nearest_upsized, sr_title
 from srgan.inference.upscale import output_names
 from srgan.precision import resolve
 from srgan.run.folder import move_run_aside
@@ -218,11 +218,6 @@ def write_table(results_dir: Path, summary: dict, state: dict,
     return text
 
 
-def _nearest_x4(lr: np.ndarray) -> np.ndarray:
-    """The LR at the HR's size, each pixel a 4x4 block: what the models were given."""
-    return np.repeat(np.repeat(lr, SCALE, axis=0), SCALE, axis=1)
-
-
 def write_compare_grid(results_dir: Path, data_dir: Path, models: tuple[str, ...] = ORDER) -> None:
     """compare.png: LR | bicubic | each model | HR, titled, from the SR photos testing
     wrote: the same crops in every column, of photos spread evenly over the test set
@@ -238,7 +233,7 @@ def write_compare_grid(results_dir: Path, data_dir: Path, models: tuple[str, ...
     rows = []
     for hr_path, lr_path in (scored[index] for index in chosen):
         hr, lr, _ = hr_and_lr(hr_path, lr_path)
-        images = [_nearest_x4(lr), bicubic(lr),
+        images = [nearest_upsized(lr, SCALE), bicubic(lr),
                   *(load_rgb(results_dir / method / names[hr_path]) for method in methods), hr]
         rows.append([grid_cell(image) for image in images])
     titles = ["LR (x4 nearest)", "bicubic",

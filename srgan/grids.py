@@ -20,6 +20,12 @@ def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     return image[top:top + size, left:left + size].copy()
 
 
+def nearest_upsized(images: np.ndarray, scale: int) -> np.ndarray:
+    """An image (HxWxC) or a batch of them (NxHxWxC), each pixel made a scale x scale
+    block: an LR image at its SR's size that shows its pixels."""
+    return np.repeat(np.repeat(images, scale, axis=-3), scale, axis=-2)
+
+
 def sr_title(model: str) -> str:
     """The title of a column of generated images: 'SR (the model that made them)'."""
     return f"SR ({model})"

@@ -7,7 +7,7 @@ import numpy as np
 
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_rgb
-from srgan.grids import centre_crop, image_grid, sr_title
+from srgan.grids import centre_crop, image_grid, nearest_upsized, sr_title
 
 GAP = 2
 
@@ -34,6 +34,6 @@ def sample_grid(generator: keras.Model, hr: np.ndarray, model: str, scale: int =
     under column titles; `model` names the generator in the SR column's."""
     lr = downsample(hr, scale)
     sr = from_model(generator(to_model(lr), training=False)).numpy()
-    lr = np.repeat(np.repeat(lr.numpy().astype(np.uint8), scale, axis=1), scale, axis=2)
+    lr = nearest_upsized(lr.numpy().astype(np.uint8), scale)
     return image_grid([list(images) for images in zip(lr, sr, hr)], GAP,
                       ["LR", sr_title(model), "HR"])
