@@ -13,7 +13,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from srgan.metrics import crop_border, gmsd, ms_ssim, ms_ssim_scales, psnr, ssim
 from srgan.metrics.color import channel_bias
 from srgan.metrics.gmsd import _average_downsample
-from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS, tf_ms_ssim
+from srgan.losses.content import tf_ms_ssim
+from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS
 
 BORDER = 4
 PHOTOS = {

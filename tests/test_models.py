@@ -116,3 +116,37 @@ def test_seeded_build_is_reproducible():
 def test_unknown_init_is_refused():
     with pytest.raises(ValueError, match="unknown initialisation 'he'"):
         build_generator(8, 1, init="he")
+
+
+def test_srresnet_pixel_shuffle_is_tensorflows_depth_to_space():
+    import tensorflow as tf
+
+    from srgan.models.srresnet import DepthToSpace
+
+    x = np.random.default_rng(0).random((2, 5, 7, 12), dtype=np.float32)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(DepthToSpace(2)(x)),
+                                  tf.nn.depth_to_space(x, 2).numpy())
+
+
+def test_networks_and_metrics_need_no_tensorflow():
+    # scripts/warmup_jax.py trains the seed's generator where TensorFlow is not installed:
+    # the networks and the metrics must build and run under another Keras backend.
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import sys; sys.modules['tensorflow'] = None\n"
+        "import numpy as np\n"
+        "from srgan import models, metrics\n"
+        "g = models.build_generator()\n"
+        "sr = g.predict(np.zeros((1, 12, 12, 3), 'float32'), verbose=0)\n"
+        "hr = np.zeros((48, 48, 3), np.uint8)\n"
+        "print(g.count_params(), models.build_srresnet_generator().count_params(),\n"
+        "      models.build_critic().count_params(), sr.shape, metrics.psnr(hr, hr + 1))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env={**os.environ, "KERAS_BACKEND": "numpy"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2692566", "1554883", "2746113", "(1,", "48,", "48,", "3)",
+                                   "49.45272492055583"]  # one level in RGB is 0.859 in Y (BT.601)

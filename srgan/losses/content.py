@@ -8,7 +8,8 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from srgan.losses import CONTENT_LOSSES
-from srgan.metrics.ms_ssim import tf_ms_ssim
+from srgan.metrics.ms_ssim import fitting_scales, ms_ssim_weights
+from srgan.metrics.ssim import K1, K2, SIGMA, WINDOW_SIZE
 
 # Weight of 1 - SSIM (ref): keeps the structural term on the scale of the MSE it replaces.
 SSIM_WEIGHT = 0.1
@@ -51,6 +52,33 @@ def ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     """0.1 * (1 - SSIM) on the gray images (ref)."""
     ssim = gray_ssim(tf.image.rgb_to_grayscale(hr), tf.image.rgb_to_grayscale(sr))
     return SSIM_WEIGHT * (1.0 - tf.reduce_mean(ssim))
+
+
+def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
+    """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss.
+
+    Images must lie in [0, max_val] (shift [-1, 1] images by +1, max_val 2): the
+    luminance term assumes non-negative means. Uses as many scales as fit the
+    static image size, with renormalised weights, 11x11 window, sigma 1.5;
+    colour channels are scored separately and averaged (TF's convention).
+    """
+    height, width = hr.shape[1], hr.shape[2]
+    if height is None or width is None:
+        raise ValueError(
+            f"tf_ms_ssim needs a static image height and width, got shape {hr.shape}"
+        )
+    weights = ms_ssim_weights(fitting_scales(height, width))
+    per_image = tf.image.ssim_multiscale(
+        hr,
+        sr,
+        max_val,
+        power_factors=weights,
+        filter_size=WINDOW_SIZE,
+        filter_sigma=SIGMA,
+        k1=K1,
+        k2=K2,
+    )
+    return tf.reduce_mean(per_image)
 
 
 def ms_ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:

@@ -2,8 +2,7 @@
 
 PSNR, SSIM and MS-SSIM score the BT.601 Y plane with `border` (the scale, 4) pixels
 cropped; GMSD scores the whole gray image. All take uint8 HxWx3 RGB `hr` and `sr`
-(SR rounded to uint8 first) and work in float64. `tf_ms_ssim` (in `ms_ssim`) is
-the differentiable TensorFlow variant for the training loss.
+(SR rounded to uint8 first) and work in float64, in NumPy alone.
 """
 
 from srgan.metrics.color import crop_border, rgb_to_y

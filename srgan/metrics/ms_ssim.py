@@ -1,4 +1,5 @@
-"""Multi-scale SSIM (Wang, Simoncelli & Bovik 2003): the metric and a training loss.
+"""Multi-scale SSIM (Wang, Simoncelli & Bovik 2003), the metric (the training loss's
+differentiable variant is srgan/losses/content.py's `tf_ms_ssim`).
 
 MS-SSIM = prod_{j<M} cs_j ** w_j * ssim_M ** w_M: the mean contrast-structure term
 at every scale but the coarsest, the mean SSIM (luminance too) at the coarsest.
@@ -9,7 +10,6 @@ last row/column repeated, so a side of n becomes ceil(n / 2). That is Wang's MAT
 """
 
 import numpy as np
-import tensorflow as tf
 
 from srgan.metrics.color import check_image_pair, crop_border, rgb_to_y
 from srgan.metrics.ssim import K1, K2, SIGMA, WINDOW_SIZE, _ssim_components
@@ -46,7 +46,7 @@ def ms_ssim_weights(scales: int) -> tuple[float, ...]:
     return tuple(weight / total for weight in kept)
 
 
-def _fitting_scales(height: int, width: int) -> int:
+def fitting_scales(height: int, width: int) -> int:
     scales = ms_ssim_scales(min(height, width))
     if scales == 0:
         raise ValueError(
@@ -75,7 +75,7 @@ def ms_ssim(hr: np.ndarray, sr: np.ndarray, border: int = 4) -> tuple[float, int
     check_image_pair(hr, sr)
     y1 = crop_border(rgb_to_y(hr), border)
     y2 = crop_border(rgb_to_y(sr), border)
-    weights = ms_ssim_weights(_fitting_scales(*y1.shape))
+    weights = ms_ssim_weights(fitting_scales(*y1.shape))
     terms = []
     for scale in range(len(weights)):
         if scale > 0:
@@ -89,30 +89,3 @@ def ms_ssim(hr: np.ndarray, sr: np.ndarray, border: int = 4) -> tuple[float, int
     # power; it is no similarity at all, so it counts as 0, as TF's relu does.
     clipped = np.maximum(np.array(terms), 0.0)
     return float(np.prod(clipped ** np.array(weights))), len(weights)
-
-
-def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
-    """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss.
-
-    Images must lie in [0, max_val] (shift [-1, 1] images by +1, max_val 2): the
-    luminance term assumes non-negative means. Uses as many scales as fit the
-    static image size, with renormalised weights, 11x11 window, sigma 1.5;
-    colour channels are scored separately and averaged (TF's convention).
-    """
-    height, width = hr.shape[1], hr.shape[2]
-    if height is None or width is None:
-        raise ValueError(
-            f"tf_ms_ssim needs a static image height and width, got shape {hr.shape}"
-        )
-    weights = ms_ssim_weights(_fitting_scales(height, width))
-    per_image = tf.image.ssim_multiscale(
-        hr,
-        sr,
-        max_val,
-        power_factors=weights,
-        filter_size=WINDOW_SIZE,
-        filter_sigma=SIGMA,
-        k1=K1,
-        k2=K2,
-    )
-    return tf.reduce_mean(per_image)

@@ -8,7 +8,8 @@ instead of sub-pixel shuffle, and a multi-kernel reconstruction.
 import keras
 from keras import layers
 
-from srgan.models.initializers import check_init, gamma_initializer, kernel_initializer
+from srgan.models.initializers import check_init, kernel_initializer
+from srgan.models.norm import batch_norm
 from srgan.models.size import check_size
 
 
@@ -36,12 +37,7 @@ def _upsizing_stage(x, name: str, init: str):
     convolving after the upsample, and free of the checkerboard of pixel shuffle."""
     x = _conv(128, 3, f"{name}_conv", init, use_bias=False)(x)
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
-    # momentum 0.9 as the reference (TensorLayer's default decay): with Keras' 0.99 the
-    # moving statistics lag so far that early sample grids show nothing useful.
-    # synchronized: under a tf.distribute strategy the statistics are those of the global
-    # batch, so N replicas compute what one device does (alone, it changes nothing).
-    x = layers.BatchNormalization(momentum=0.9, synchronized=True,
-                                  gamma_initializer=gamma_initializer(init), name=f"{name}_bn")(x)
+    x = batch_norm(f"{name}_bn", init)(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 

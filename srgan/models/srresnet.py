@@ -14,15 +14,13 @@ WGAN-GP critic (per-sample gradient penalty: no batch statistics; linear score).
 """
 
 import keras
-import tensorflow as tf
 from keras import layers
 
-from srgan.models.initializers import check_init, gamma_initializer, kernel_initializer
+from srgan.models.initializers import check_init, kernel_initializer
+from srgan.models import norm
 from srgan.models.size import check_size
 
 SIGMOID_LAYER = "sigmoid"
-# BatchNorm momentum of the paper's TensorFlow-era implementations (decay 0.9).
-BN_MOMENTUM = 0.9
 
 
 def _prelu(name: str) -> layers.PReLU:
@@ -35,17 +33,12 @@ def _conv(filters: int, size: int, name: str, init: str, **kwargs) -> layers.Con
                          name=name, **kwargs)
 
 
-def _batch_norm(name: str, init: str) -> layers.BatchNormalization:
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True,
-                                     gamma_initializer=gamma_initializer(init), name=name)
-
-
 def _residual_block(x, features: int, name: str, init: str):
     y = _conv(features, 3, f"{name}_conv1", init)(x)
-    y = _batch_norm(f"{name}_bn1", init)(y)
+    y = norm.batch_norm(f"{name}_bn1", init)(y)
     y = _prelu(f"{name}_prelu")(y)
     y = _conv(features, 3, f"{name}_conv2", init)(y)
-    y = _batch_norm(f"{name}_bn2", init)(y)
+    y = norm.batch_norm(f"{name}_bn2", init)(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -61,7 +54,7 @@ class DepthToSpace(layers.Layer):
         self.block = block
 
     def call(self, x):
-        return tf.nn.depth_to_space(x, self.block)
+        return keras.ops.depth_to_space(x, self.block)
 
     def compute_output_shape(self, shape):
         grow = lambda n: None if n is None else n * self.block  # noqa: E731
@@ -87,7 +80,7 @@ def build_srresnet_generator(features: int = 64, blocks: int = 16,
     for b in range(blocks):
         x = _residual_block(x, features, f"res{b + 1}", init)
     x = _conv(features, 3, "conv_mid", init)(x)
-    x = _batch_norm("conv_mid_bn", init)(x)
+    x = norm.batch_norm("conv_mid_bn", init)(x)
     x = layers.Add(name="long_skip")([head, x])
     for stage in (1, 2):
         x = _conv(4 * features, 3, f"up{stage}_conv", init)(x)
@@ -122,7 +115,7 @@ def build_srgan_discriminator(hr_size: int = 48, batch_norm: bool = True, sigmoi
     for i, (filters, stride) in enumerate(plan, start=1):
         x = _conv(filters, 3, f"conv{i}", init, strides=stride)(x)
         if batch_norm and i > 1:
-            x = _batch_norm(f"conv{i}_bn", init)(x)
+            x = norm.batch_norm(f"conv{i}_bn", init)(x)
         x = layers.LeakyReLU(0.2, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(1024, kernel_initializer=kernel_initializer(init), name="dense1024")(x)
