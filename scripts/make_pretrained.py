@@ -1,6 +1,7 @@
-"""Writes a training checkpoint's generator as the shipped pretrained weights.
+"""Writes a trained generator as the shipped pretrained weights.
 
     python scripts/make_pretrained.py CHECKPOINT
+    python scripts/make_pretrained.py RUN/generator.weights.h5   (from scripts/warmup_jax.py)
 
 Saves srgan/pretrained/seed_x4.weights.h5 (float32) and sets the sha256 and the
 source checkpoint in the card srgan/pretrained/seed_x4.json, which keeps its other
@@ -19,13 +20,19 @@ import_tensorflow_quietly()
 
 from srgan.inference import pretrained  # noqa: E402
 from srgan.inference.restore import load_generator  # noqa: E402
+from srgan.models import build_generator  # noqa: E402
 
 
 def main() -> None:
-    checkpoint = Path(sys.argv[1])
-    generator, config, prefix = load_generator(checkpoint.parent, checkpoint)
-    if (config.model, config.features, config.blocks) != ("seed", 64, 16):
-        sys.exit(f"{prefix} is not the seed's generator at its defaults")
+    source = Path(sys.argv[1])
+    if source.name.endswith(".weights.h5"):
+        # Keras raises where the file does not fit the seed's generator at its defaults.
+        generator, prefix = build_generator(), str(source)
+        generator.load_weights(source)
+    else:
+        generator, config, prefix = load_generator(source.parent, source)
+        if (config.model, config.features, config.blocks) != ("seed", 64, 16):
+            sys.exit(f"{prefix} is not the seed's generator at its defaults")
     pretrained.FOLDER.mkdir(exist_ok=True)
     generator.save_weights(pretrained.WEIGHTS)
     card = json.loads(pretrained.CARD.read_text()) if pretrained.CARD.is_file() else {}
