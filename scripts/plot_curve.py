@@ -1,9 +1,13 @@
-"""Draws a run's validation curve (PSNR-Y against steps, minutes on a second axis label,
-bicubic as a dashed line) from its TensorBoard logs into a PNG, with PIL alone.
+"""Draws a learning curve (held-out PSNR-Y against steps, minutes under them, bicubic as
+a dashed line) into a PNG, with PIL alone, from a run's TensorBoard logs or from the
+curve.csv of scripts/warmup_jax.py (which records no bicubic score: pass it).
 
     python scripts/plot_curve.py CHECKPOINT_DIR img/learning_curve.png
+    python scripts/plot_curve.py CURVE_CSV img/learning_curve_jax.png --bicubic 30.72
 """
 
+import argparse
+import csv
 import sys
 from pathlib import Path
 
@@ -20,11 +24,22 @@ from srgan.evaluation.curve import read_validation_curve  # noqa: E402
 WIDTH, HEIGHT, PAD = 640, 360, 56
 
 
-def main() -> None:
-    run, output = Path(sys.argv[1]), Path(sys.argv[2])
+Point = tuple[float, float, float]  # step, minutes, PSNR-Y
+
+
+def from_run(run: Path) -> tuple[list[Point], float]:
     start, scalars = read_validation_curve(run)
-    model = scalars["psnr_y"]
-    bicubic = scalars["bicubic_psnr_y"][-1][2]
+    points = [(step, (wall - start) / 60, value) for step, wall, value in scalars["psnr_y"]]
+    return points, scalars["bicubic_psnr_y"][-1][2]
+
+
+def from_csv(path: Path) -> list[Point]:
+    with open(path, newline="") as file:
+        return [(int(row["step"]), float(row["seconds"]) / 60, float(row["held_out_psnr_y"]))
+                for row in csv.DictReader(file)]
+
+
+def draw(model: list[Point], bicubic: float, title: str, output: Path) -> None:
     steps = [p[0] for p in model]
     values = [p[2] for p in model] + [bicubic]
     low, high = min(values) - 0.5, max(values) + 0.5
@@ -41,11 +56,14 @@ def main() -> None:
         y = xy(0, value)[1]
         draw.line([PAD - 4, y, PAD, y], fill="black")
         draw.text((8, y - 6), f"{value} dB", fill="black")
-    for step, wall, _ in model[:: max(1, len(model) // 5)] + model[-1:]:
+    ticks = model[:: max(1, len(model) // 5)]
+    # The last point is always labelled; a regular tick too close before it would overprint it.
+    ticks = [t for t in ticks if last - t[0] > last / 10] + model[-1:]
+    for step, minutes, _ in ticks:
         x = xy(step, low)[0]
         draw.line([x, HEIGHT - PAD, x, HEIGHT - PAD + 4], fill="black")
         draw.text((x - 18, HEIGHT - PAD + 8), f"{step}", fill="black")
-        draw.text((x - 18, HEIGHT - PAD + 22), f"{(wall - start) / 60:.0f} min", fill="gray")
+        draw.text((x - 18, HEIGHT - PAD + 22), f"{minutes:.0f} min", fill="gray")
     y = xy(0, bicubic)[1]
     for x in range(PAD, WIDTH - PAD, 12):
         draw.line([x, y, min(x + 6, WIDTH - PAD), y], fill="gray", width=2)
@@ -54,11 +72,27 @@ def main() -> None:
     for p in model:
         cx, cy = xy(p[0], p[2])
         draw.ellipse([cx - 3, cy - 3, cx + 3, cy + 3], fill=(200, 30, 30))
-    draw.text((PAD, 18), "held-out PSNR-Y of the seed generator during its warm-up "
-              "(steps; minutes below)", fill="black")
+    draw.text((PAD, 18), title, fill="black")
     output.parent.mkdir(parents=True, exist_ok=True)
     image.save(output)
     print(f"wrote {output}: {len(model)} points, last {model[-1][2]:.2f} dB at step {last}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", type=Path, help="a run's checkpoint folder, or a curve.csv")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--bicubic", type=float, help="bicubic's PSNR-Y on the same tiles (csv)")
+    args = parser.parse_args()
+    if args.source.suffix == ".csv":
+        if args.bicubic is None:
+            parser.error("a curve.csv records no bicubic score: pass --bicubic")
+        points, bicubic = from_csv(args.source), args.bicubic
+        title = "held-out PSNR-Y of the seed generator in scripts/warmup_jax.py (steps; minutes)"
+    else:
+        points, bicubic = from_run(args.source)
+        title = "held-out PSNR-Y of the seed generator during its warm-up (steps; minutes below)"
+    draw(points, bicubic, title, args.output)
 
 
 if __name__ == "__main__":
