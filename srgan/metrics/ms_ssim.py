@@ -12,7 +12,7 @@ last row/column repeated, so a side of n becomes ceil(n / 2). That is Wang's MAT
 import numpy as np
 
 from srgan.metrics.color import check_image_pair, crop_border, rgb_to_y
-from srgan.metrics.ssim import K1, K2, SIGMA, WINDOW_SIZE, _ssim_components
+from srgan.metrics.ssim import WINDOW_SIZE, _ssim_components
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
