@@ -19,9 +19,9 @@ class PhaseLimit:
 
     `mse_seconds`: where the GAN phase has a time budget, the seed's content loss is MSE
     for this long from the call's first GAN step (not from its start: building and
-    restoring the networks is no training), then --content_loss: the first 4% of the phase's minutes, as
-    the seed has it for the first 4% of its epochs (a budget of minutes may end inside
-    the first epoch).
+    restoring the networks is no training), then --content_loss: the first 4% of the
+    phase's minutes, as the seed has it for the first 4% of its epochs (a budget of
+    minutes may end inside the first epoch).
     """
 
     phase: str
