@@ -90,10 +90,10 @@ def schedule(step: int, total: int, peak: float, warmup: int) -> float:
     return 0.5 * peak * (1.0 + math.cos(math.pi * progress))
 
 
-def held_out_psnr(generator: keras.Model, state: tuple, tiles: np.ndarray) -> float:
-    """Mean PSNR-Y (4 px border) over the held-out tiles, in inference mode."""
+def held_out_psnr(generator: keras.Model, state: tuple, tiles: np.ndarray, lr: jax.Array) -> float:
+    """Mean PSNR-Y (4 px border) over the held-out tiles, from their LR in model values,
+    in inference mode."""
     trainable, non_trainable = state
-    lr = _to_model(_lr_of(jnp.asarray(tiles)))
     sr, _ = generator.stateless_call(trainable, non_trainable, lr, training=False)
     sr = np.asarray(jnp.clip(jnp.round((sr + 1.0) * 127.5), 0, 255)).astype(np.uint8)
     return float(np.mean([psnr(hr, out) for hr, out in zip(tiles, sr, strict=True)]))
@@ -130,6 +130,7 @@ def main() -> None:
     photos, _ = images.load_folder(args.photos, min_size=args.crop)
     stack, heights, widths = (jnp.asarray(a) for a in _padded(photos))
     tiles = np.stack(images.load_folder(args.test, min_size=args.crop)[0]) if args.test else None
+    tiles_lr = None if tiles is None else _to_model(_lr_of(jnp.asarray(tiles)))  # made once
     print(f"{len(photos)} photos, {0 if tiles is None else len(tiles)} held-out tiles", flush=True)
 
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=0.0, b1=0.9, b2=0.999, eps=1e-7)
@@ -141,8 +142,10 @@ def main() -> None:
         sr, non_trainable = generator.stateless_call(trainable, non_trainable, lr, training=True)
         return jnp.mean(jnp.square(hr - sr)), non_trainable
 
+    # The photos are arguments, not closed over: a closed-over array would be compiled into
+    # the program as a constant.
     @jax.jit
-    def train_step(trainable, non_trainable, opt_state, key, learning_rate):
+    def train_step(trainable, non_trainable, opt_state, key, learning_rate, stack, heights, widths):
         hr = make_crops(stack, heights, widths, key, args.batch_size, args.crop)
         lr = _to_model(_lr_of(hr))
         (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -165,7 +168,8 @@ def main() -> None:
     rows.writerow(["seconds", "step", "learning_rate", "train_mse", "held_out_psnr_y"])
 
     def mark(step: int, learning_rate: float, loss: float) -> None:
-        score = held_out_psnr(generator, (trainable, non_trainable), tiles) if tiles is not None else ""
+        score = "" if tiles is None else held_out_psnr(generator, (trainable, non_trainable),
+                                                        tiles, tiles_lr)
         rows.writerow([f"{elapsed():.1f}", step, f"{learning_rate:.3g}", f"{loss:.5f}", score])
         curve.flush()
         print(f"{elapsed():7.1f} s  step {step:7d}  rate {learning_rate:.3g}  mse {loss:.5f}  "
@@ -174,7 +178,7 @@ def main() -> None:
     mark(0, 0.0, float("nan"))
     key = jax.random.PRNGKey(args.seed)
     total = None
-    step, last_save, last_mark, loss = 0, elapsed(), elapsed(), jnp.nan
+    step, last_save, last_mark, loss, learning_rate = 0, elapsed(), elapsed(), jnp.nan, 0.0
     end = args.seconds - args.reserve
     while elapsed() < end and (total is None or step < total):
         if step == CALIBRATION_STEPS // 4:
@@ -188,7 +192,7 @@ def main() -> None:
         learning_rate = schedule(step, total or 10**9, args.lr_peak, args.lr_warmup)
         key, step_key = jax.random.split(key)
         trainable, non_trainable, opt_state, loss = train_step(
-            trainable, non_trainable, opt_state, step_key, learning_rate)
+            trainable, non_trainable, opt_state, step_key, learning_rate, stack, heights, widths)
         step += 1
         if elapsed() - last_mark >= 60.0:
             mark(step, learning_rate, float(loss))
