@@ -31,7 +31,6 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import optax  # noqa: E402
 
 from srgan.data import images  # noqa: E402
 from srgan.metrics import psnr  # noqa: E402
@@ -132,6 +131,10 @@ def main() -> None:
     tiles = np.stack(images.load_folder(args.test, min_size=args.crop)[0]) if args.test else None
     tiles_lr = None if tiles is None else _to_model(_lr_of(jnp.asarray(tiles)))  # made once
     print(f"{len(photos)} photos, {0 if tiles is None else len(tiles)} held-out tiles", flush=True)
+
+    # Here, not at the top: the tests import this script for its crops and schedule
+    # where optax (not a requirement; the accelerator machine has it) is not installed.
+    import optax
 
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=0.0, b1=0.9, b2=0.999, eps=1e-7)
     trainable = [v.value for v in generator.trainable_variables]

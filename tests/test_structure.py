@@ -4,6 +4,7 @@ one owner of temporary names, and layers that read top to bottom (no import cycl
 import ast
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,62 @@ def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path):
     assert [(part_of(edge.source), part_of(edge.target)) for edge in cycle] == [
         ("knot.high", "knot.low"), ("knot.low", "knot.high")]
     assert "knot/low/a.py:2 imports g from knot.high.b" in describe([cycle])
+
+
+# Imported by the project, named by no requirement on purpose: the accelerator machine that
+# runs scripts/warmup_jax.py has it, and the script imports it only once it trains.
+ACCELERATOR_ONLY = {"optax"}
+
+
+def third_party_imports(root: Path) -> dict[str, str]:
+    """Each top-level module that the project's Python files import (statements, and
+    pytest.importorskip's names) and that is neither the standard library nor the
+    project's own, with the first place that imports it."""
+    own = {path.stem for path in root.glob("*.py")} | {
+        path.name for path in root.iterdir() if path.is_dir()} | {
+        path.stem for folder in ("bench", "scripts", "tests") for path in (root / folder).glob("*.py")}
+    found = {}
+    for path in sorted(root.glob("*.py")) + sorted(
+            p for folder in ("srgan", "tests", "bench", "scripts") for p in (root / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "importorskip" and node.args
+                  and isinstance(node.args[0], ast.Constant)):
+                names = [node.args[0].value]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in own:
+                    found.setdefault(top, f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            names.add(re.split(r"[<>=!~\[; ]", line)[0].lower().replace("_", "-"))
+    return names
+
+
+def test_every_package_the_code_imports_is_named_in_requirements():
+    # A test that passes only where a package was installed by hand hides a missing
+    # requirement until a fresh install fails (Keras 3.15's numpy backend needs JAX).
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    required = requirement_names(ROOT / "requirements.txt")
+    unnamed = []
+    for module, where in third_party_imports(ROOT).items():
+        if module in ACCELERATOR_ONLY:
+            continue
+        names = {name.lower().replace("_", "-") for name in distributions.get(module, [])}
+        if not names & required:
+            unnamed.append(f"{module} ({where}; installed by {sorted(names) or 'nothing'})")
+    assert not unnamed, "imported, but named by no line of requirements.txt: " + ", ".join(unnamed)
