@@ -2,12 +2,17 @@
 
     python scripts/make_pretrained.py CHECKPOINT
     python scripts/make_pretrained.py RUN/generator.weights.h5   (from scripts/warmup_jax.py)
+    python scripts/make_pretrained.py OLD.weights.h5 --batchnorm_epsilon 1e-3
 
 Saves srgan/pretrained/seed_x4.weights.h5 (float32) and sets the sha256 and the
 source checkpoint in the card srgan/pretrained/seed_x4.json, which keeps its other
 fields (commands, data, scores: edit those by hand from the run's log and testing).
+A checkpoint says which BatchNorm epsilon it was trained with; a .weights.h5 file does
+not: --batchnorm_epsilon names it, and its BatchNorm weights are converted exactly to the
+networks' own (srgan/models/norm.py).
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,15 +25,23 @@ import_tensorflow_quietly()
 
 from srgan.inference import pretrained  # noqa: E402
 from srgan.inference.restore import load_generator  # noqa: E402
-from srgan.models import build_generator  # noqa: E402
+from srgan.models import build_generator, norm  # noqa: E402
 
 
 def main() -> None:
-    source = Path(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", help="a checkpoint prefix, or a .weights.h5 file")
+    parser.add_argument("--batchnorm_epsilon", type=float, default=norm.EPSILON,
+                        help="the epsilon a .weights.h5 file's generator was trained with")
+    args = parser.parse_args()
+    source = Path(args.source)
     if source.name.endswith(".weights.h5"):
         # Keras raises where the file does not fit the seed's generator at its defaults.
         generator, prefix = build_generator(), str(source)
         generator.load_weights(source)
+        if args.batchnorm_epsilon != norm.EPSILON:
+            norm.convert_epsilon(generator, args.batchnorm_epsilon)
     else:
         generator, config, prefix = load_generator(source.parent, source)
         if (config.model, config.features, config.blocks) != ("seed", 64, 16):

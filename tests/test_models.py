@@ -4,7 +4,7 @@ import pytest
 from keras import layers
 
 from srgan import registry
-from srgan.models import build_critic, build_generator
+from srgan.models import build_critic, build_generator, norm
 from srgan.registry import build_networks
 
 
@@ -150,3 +150,47 @@ def test_networks_and_metrics_need_no_tensorflow():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["2692566", "1554883", "2746113", "(1,", "48,", "48,", "3)",
                                    "49.45272492055583"]  # one level in RGB is 0.859 in Y (BT.601)
+
+
+@pytest.mark.parametrize("model", registry.NAMES)
+def test_every_batchnorm_adds_the_references_epsilon(model):
+    # TensorLayer's BatchNormLayer (the seed's reference, and TensorLayer's SRGAN) adds
+    # 1e-5 to the variance; Keras' default is 1e-3.
+    norms = [layer for network in build_networks(model, 8, 1, 48) for layer in network.layers
+             if isinstance(layer, layers.BatchNormalization)]
+    assert norms and all(layer.epsilon == 1e-5 and layer.momentum == 0.9 for layer in norms)
+
+
+def test_the_critics_last_conv_has_its_leaky_relu_before_the_skip_add():
+    # The reference's res/c3 (and its figure): LeakyReLU 0.2 after the 3x3x256 conv, then
+    # add h. A linear conv8 has the same weight count, so the count test cannot see it.
+    critic = build_critic(hr_size=48)
+    skip = critic.get_layer("skip")
+    branches = [tensor._keras_history.operation for tensor in skip.input]
+    assert [layer.name for layer in branches] == ["conv5_lrelu", "conv8_lrelu"]
+    assert isinstance(branches[1], layers.LeakyReLU) and branches[1].negative_slope == pytest.approx(0.2)
+    assert critic.get_layer("conv8_lrelu").input is critic.get_layer("conv8").output
+
+
+def _with_epsilon(model: keras.Model, epsilon: float) -> keras.Model:
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.epsilon = epsilon
+    return model
+
+
+def test_weights_trained_with_keras_epsilon_convert_to_the_same_outputs():
+    keras.utils.set_random_seed(3)
+    old = _with_epsilon(build_generator(features=8, blocks=1), norm.KERAS_EPSILON)
+    rng = np.random.default_rng(3)
+    for layer in old.layers:  # statistics of all sizes, some near the epsilons
+        if isinstance(layer, layers.BatchNormalization):
+            layer.moving_variance.assign(10.0 ** rng.uniform(-4, 1, layer.moving_variance.shape))
+            layer.moving_mean.assign(rng.normal(0, 0.1, layer.moving_mean.shape))
+    new = build_generator(features=8, blocks=1)
+    new.set_weights(old.get_weights())
+    lr = rng.uniform(-1, 1, (2, 12, 12, 3)).astype(np.float32)
+    before = old.predict(lr, verbose=0)
+    assert np.abs(new.predict(lr, verbose=0) - before).max() > 1e-3  # the epsilon matters
+    assert norm.convert_epsilon(new, norm.KERAS_EPSILON) == 2
+    np.testing.assert_allclose(new.predict(lr, verbose=0), before, atol=1e-6)

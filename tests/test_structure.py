@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from srgan import cli, compare, files, flags, registry
+from srgan.registry import build_networks
 from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.run.settings import FORMAT, FORMAT_KEY, load_settings, save_settings
@@ -364,3 +365,52 @@ def test_every_package_the_code_imports_is_named_in_requirements():
         if not names & required:
             unnamed.append(f"{module} ({where}; installed by {sorted(names) or 'nothing'})")
     assert not unnamed, "imported, but named by no line of requirements.txt: " + ", ".join(unnamed)
+
+
+def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_reading(tmp_path):
+    # Checkpoints saved before the networks took TensorLayer's BatchNorm epsilon (1e-5)
+    # hold no epsilon: they were trained with Keras' 1e-3. Testing, upscale and a resumed
+    # run read them as the same map, and a resumed run's next save says 1e-5.
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from srgan.inference.restore import load_generator
+    from srgan.models import norm
+    from srgan.run.state import EPSILON_KEY, RunState
+
+    def networks():
+        keras.utils.set_random_seed(4)
+        return build_networks("seed", 8, 1, 48)
+
+    generator, critic = networks()
+    rng = np.random.default_rng(4)
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_variance.assign(10.0 ** rng.uniform(-4, 0, layer.moving_variance.shape))
+            layer.epsilon = norm.KERAS_EPSILON  # as the code that saved it built them
+    lr = rng.uniform(-1, 1, (1, 12, 12, 3)).astype(np.float32)
+    before = generator.predict(lr, verbose=0)
+    optimizers = keras.optimizers.RMSprop(8e-5), keras.optimizers.RMSprop(8e-5)
+    for optimizer, network in zip(optimizers, (generator, critic)):
+        optimizer.build(network.trainable_variables)
+    old = tf.train.Checkpoint(generator=generator, critic=critic, rng=tf.random.Generator.from_seed(4),
+                              epoch=tf.Variable(0, dtype=tf.int64), batch=tf.Variable(0, dtype=tf.int64),
+                              step=tf.Variable(3, dtype=tf.int64), generator_optimizer=optimizers[0],
+                              critic_optimizer=optimizers[1])
+    tf.train.CheckpointManager(old, str(tmp_path), max_to_keep=3).save(checkpoint_number=3)
+    save_settings(TrainConfig(features=8, blocks=1), tmp_path)
+
+    restored, _, _ = load_generator(tmp_path)
+    np.testing.assert_allclose(restored.predict(lr, verbose=0), before, atol=1e-5)
+
+    generator, critic = networks()
+    state = RunState(tmp_path, generator, critic, keras.optimizers.RMSprop(8e-5),
+                     keras.optimizers.RMSprop(8e-5), tf.random.Generator.from_seed(4))
+    state.restore()
+    np.testing.assert_allclose(generator.predict(lr, verbose=0), before, atol=1e-5)
+    state.step.assign(4)
+    saved = state.save()
+    assert float(tf.train.load_checkpoint(saved).get_tensor(EPSILON_KEY)) == norm.EPSILON
+    again, _, _ = load_generator(tmp_path)
+    np.testing.assert_allclose(again.predict(lr, verbose=0), before, atol=1e-5)

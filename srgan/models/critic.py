@@ -1,6 +1,7 @@
 """The seed's critic (docs/DESIGN.md "Critic").
 
-A shallow all-stride-1 network with one skip connection and a linear score: a
+A shallow all-stride-1 network with one skip connection and a linear score: every conv
+followed by LeakyReLU 0.2, the last one before the skip add (ref); a
 WGAN-GP critic, so no BatchNorm (the penalty is per sample, and batch statistics
 would couple the samples of a batch) and no sigmoid.
 """
@@ -32,8 +33,8 @@ def build_critic(hr_size: int = 48, init: str = "reference") -> keras.Model:
     h = _conv(x, 256, 1, "conv5", init)
     x = _conv(h, 128, 1, "conv6", init)
     x = _conv(x, 128, 3, "conv7", init)
-    x = layers.Conv2D(256, 3, padding="same", use_bias=False,
-                      kernel_initializer=kernel_initializer(init), name="conv8")(x)
+    # LeakyReLU before the skip add too, as the reference's `res/c3` and its figure have it.
+    x = _conv(x, 256, 3, "conv8", init)
     x = layers.Add(name="skip")([h, x])
     x = layers.LeakyReLU(0.2, name="skip_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)

@@ -17,8 +17,10 @@ from srgan.files import write_text
 
 SETTINGS_FILE = "settings.json"
 # The run folder's format (checkpoint keys, file names, settings): raised whenever a
-# change would make older code misread a run.
-FORMAT = 1
+# change would make older code misread a run. 2: the networks' BatchNorm epsilon is the
+# reference's 1e-5, recorded in each checkpoint (format 1's checkpoints, trained with 1e-3,
+# are converted on reading: srgan/run/state.py).
+FORMAT = 2
 FORMAT_KEY = "format"
 # What fixes the shapes of the saved weights: resuming with other values cannot work.
 ARCHITECTURE = ("model", "features", "blocks", "hr_size")

@@ -2,7 +2,9 @@
 
 The checkpoint holds the generator, the critic, the optimizers (with their
 learning rates), the epoch, the batch within it, the global step and the random
-generator, so that a resumed run continues exactly where it stopped. Under
+generator, so that a resumed run continues exactly where it stopped, and the BatchNorm
+epsilon its networks were trained with: checkpoints without one were saved with Keras'
+1e-3, and their BatchNorm weights are converted exactly on reading (models/norm.py). Under
 mixed_float16 the optimizers' dynamic loss scales are saved too, under keys of their
 own, so a run can change its precision on resume: the scales start afresh where the
 checkpoint has none.
@@ -11,20 +13,26 @@ Which checkpoint a run resumes from is decided by its files (srgan/run/folder.py
 not by TensorFlow's pointer file alone; a save that fails removes its own files.
 """
 
+import logging
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from srgan.errors import UserError, describe_os_error, first_line
+from srgan.models import norm
 from srgan.run.best import BEST
 from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
+
+log = logging.getLogger(__name__)
 
 KEEP = 3
 # The names the checkpoint gives what it holds (RunState's attributes): read back by
 # the generator-only restore and by the step counter below, and nowhere else.
 GENERATOR = "generator"
 STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
+EPSILON = "batchnorm_epsilon"
+EPSILON_KEY = f"{EPSILON}/.ATTRIBUTES/VARIABLE_VALUE"
 
 
 def _split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, dict]:
@@ -67,9 +75,12 @@ class RunState:
             core[key], scale = _split_loss_scale(optimizer)
             if scale:
                 scales[f"{key}_loss_scale"] = tf.train.Checkpoint(**scale)
+        self.epsilon = tf.Variable(norm.EPSILON, dtype=tf.float64, trainable=False, name=EPSILON)
+        self._networks = (generator, critic)
         self._core = tf.train.Checkpoint(**core)
         self._scales = tf.train.Checkpoint(**scales)
-        self.checkpoint = tf.train.Checkpoint(**core, **scales)
+        self._epsilon = tf.train.Checkpoint(**{EPSILON: self.epsilon})
+        self.checkpoint = tf.train.Checkpoint(**core, **scales, **{EPSILON: self.epsilon})
         self.folder = Path(folder)
         # Before the managers read the pointer files: standing() rewrites them where wrong.
         source = Path(restore_from or folder)
@@ -95,9 +106,22 @@ class RunState:
             self._core.restore(path).assert_existing_objects_matched()
             # Absent from runs saved in another precision; the scales then start afresh.
             self._scales.restore(path).expect_partial()
+            # Absent from checkpoints saved before the networks took the reference's epsilon.
+            self.epsilon.assign(norm.KERAS_EPSILON)
+            self._epsilon.restore(path).expect_partial()
         except (tf.errors.OpError, AssertionError, ValueError) as error:
             raise UserError(f"checkpoint {path} cannot be loaded into this run ({error}).\n"
                             "Pass --restart to start afresh (the old run is moved aside).") from error
+        trained_with = float(self.epsilon.numpy())
+        if trained_with != norm.EPSILON:
+            for network in self._networks:
+                norm.convert_epsilon(network, trained_with)
+            self.epsilon.assign(norm.EPSILON)
+            log.info(f"{path} was saved by an earlier version of this project: its BatchNorm "
+                     f"weights are converted exactly from epsilon {trained_with:g} to the "
+                     f"reference's {norm.EPSILON:g}. Its critic now has the reference's "
+                     "LeakyReLU after the last convolution, and RMSProp follows TF1's rule, so "
+                     "the run goes on from these weights but not exactly as it would have.")
         return path
 
     def save(self) -> str:
@@ -151,6 +175,11 @@ def restore_generator(generator: keras.Model, prefix: str) -> str | None:
         # with more layers than the checkpoint's. Fewer layers or other widths fail
         # earlier, in restore(), on the first weight whose shape differs.
         status.assert_existing_objects_matched()
+        reader = tf.train.load_checkpoint(prefix)
+        trained_with = (float(reader.get_tensor(EPSILON_KEY)) if reader.has_tensor(EPSILON_KEY)
+                        else norm.KERAS_EPSILON)
+        if trained_with != norm.EPSILON:
+            norm.convert_epsilon(generator, trained_with)
     # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
     # depending on which bytes are wrong); whichever it is, the file cannot be used.
     except Exception as error:
