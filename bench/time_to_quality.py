@@ -7,7 +7,8 @@
     # A training run's own validation curve (minutes since its logs began):
     python bench/time_to_quality.py curve CHECKPOINT_DIR [--minutes 30]
 
-A variant is INIT/PRECISION/CROP/OPTIMIZER (reference/mixed_bfloat16/96/adam2e-4): the
+A variant is INIT/PRECISION/CROP/OPTIMIZER (reference/mixed_bfloat16/96/adam2e-4; the
+optimizer is one of srgan/config.py's OPTIMIZERS, rmsprop being TF1's rule): the
 seed's generator at its defaults, batch 16, a constant rate, crops of the 46 training
 photos. The clock runs only while training steps run (input pipeline included, the first
 step's tracing not); at each
@@ -21,6 +22,7 @@ that runs on other machines can be compared by ratio. Run it on an otherwise idl
 import argparse
 import csv
 import itertools
+import re
 import sys
 import time
 from pathlib import Path
@@ -68,12 +70,11 @@ def sweep(args: argparse.Namespace) -> None:
         writer.writerow(COLUMNS)
         for variant in args.variants:
             init, precision, crop, recipe = variant.split("/")
-            name, rate = ("rmsprop", float(recipe[7:])) if recipe.startswith("rmsprop") else \
-                ("adam", float(recipe[4:]))
+            name, rate = re.fullmatch(r"([a-z_]+?)([0-9.]+e-?[0-9]+)", recipe).groups()
             keras.utils.set_random_seed(args.seed)
             with dtype_policy(precision):
                 generator, critic = build_networks("seed", 64, 16, 48, init)
-            config = TrainConfig(warmup_optimizer=name, warmup_lr=rate)
+            config = TrainConfig(warmup_optimizer=name, warmup_lr=float(rate))
             generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
             steps = TrainSteps(generator, critic, generator_optimizer, critic_optimizer, None,
                                tf.random.Generator.from_seed(args.seed), content_loss("ssim"),

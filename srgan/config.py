@@ -14,7 +14,9 @@ from srgan.losses import CONTENT_LOSSES
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
-WARMUP_OPTIMIZERS = ("same", "rmsprop", "adam")
+# rmsprop is TF1's rule (the seed's reference), keras_rmsprop Keras' (srgan/training/rmsprop.py).
+OPTIMIZERS = ("rmsprop", "keras_rmsprop", "adam")
+WARMUP_OPTIMIZERS = ("same", *OPTIMIZERS)
 WARMUP_SCHEDULES = ("constant", "cosine")
 # How a new run's weights start (srgan/models/initializers.py): the seed's reference code,
 # Keras' defaults, or the shipped generator (a fine-tune; its critic as the reference's).

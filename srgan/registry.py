@@ -33,7 +33,7 @@ class ModelSpec:
     help: str
     # A baseline of the comparison (`--mode=compare` trains them first), or the project's model.
     baseline: bool
-    optimizer: str  # "rmsprop" or "adam", for both networks
+    optimizer: str  # of config.OPTIMIZERS, for both networks
     learning_rate: float  # the default --lr_init
     build_generator: Callable[[int, int, str], keras.Model]  # (features, blocks, init)
     build_critic: Callable[[int, str], keras.Model]  # (hr_size, init)

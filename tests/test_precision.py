@@ -36,7 +36,7 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
         vgg, content = loop.model_losses(config)
         tf.keras.utils.set_random_seed(3)
         # Keras' defaults: from the reference's N(0, 0.02) draws a 4-feature SRResNet needs
-        # far more than 12 steps before its loss moves; this test is about bfloat16.
+        # far more than 24 steps before its loss moves; this test is about bfloat16.
         generator, critic = build_networks(model, 4, 1, init="glorot")
     generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
     for optimizer in (generator_optimizer, critic_optimizer):
@@ -46,7 +46,9 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
     rng = np.random.default_rng(0)
     hr = tf.constant(rng.uniform(-1, 1, [4, 48, 48, 3]).cumsum(axis=2) / 10, tf.float32)
     lr = tf.image.resize(hr, [12, 12], "area")
-    warmup = [float(steps.warmup_step(lr, hr)["content"]) for _ in range(12)]
+    # 24 steps: the seed's RMSProp (TF1's rule) starts its mean square at ones, so its first
+    # steps are small until that decays.
+    warmup = [float(steps.warmup_step(lr, hr)["content"]) for _ in range(24)]
     assert warmup[-1] < 0.8 * warmup[0]
     for _ in range(3):
         losses = {**steps.critic_step(lr, hr), **steps.generator_step(lr, hr, tf.constant(False))}

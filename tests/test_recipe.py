@@ -118,3 +118,37 @@ def test_test_patch_tiles_the_test_photos_and_min_detail_skips_flat_tiles(tmp_pa
     assert detail(flat) == 0 and detail(rng.integers(0, 256, (48, 48, 3), np.uint8)) > 50
     with pytest.raises(UserError, match="--min_detail"):
         prepare(str(photos), tmp_path / "e", min_detail=6)
+
+
+def _tf1_rmsprop(weights: np.ndarray, gradients: list[np.ndarray], rate: float) -> np.ndarray:
+    """TF1's ApplyRMSProp transcribed (decay 0.9, momentum 0, epsilon 1e-10), in float32."""
+    mean_square = np.ones_like(weights)
+    for gradient in gradients:
+        mean_square = np.float32(0.9) * mean_square + np.float32(0.1) * gradient * gradient
+        weights = weights - np.float32(rate) * gradient / np.sqrt(mean_square + np.float32(1e-10))
+    return weights
+
+
+def test_the_seeds_rmsprop_follows_tf1s_rule_over_30_steps():
+    rng = np.random.default_rng(5)
+    start = rng.normal(0, 0.1, 64).astype(np.float32)
+    # Gradients from 1e-1 to 1e-5, the small ones where the two rules part most.
+    scales = (10.0 ** rng.uniform(-5, -1, 64)).astype(np.float32)
+    gradients = [(rng.normal(0, 1, 64) * scales).astype(np.float32) for _ in range(30)]
+    config = TrainConfig()
+    generator_optimizer, critic_optimizer, warmup = recipe.optimizers(config)
+    assert warmup is None and config.lr_init == 8e-5
+    expected = _tf1_rmsprop(start, gradients, 8e-5)
+    for optimizer in (generator_optimizer, critic_optimizer):
+        weights = keras.Variable(start)
+        for gradient in gradients:
+            optimizer.apply_gradients([(tf.constant(gradient), weights)])
+        np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-6, atol=1e-9)
+    # Keras' own, still reachable by name, moves them ~10x further in these first steps,
+    # where TF1's accumulator is still near its start of ones.
+    keras_rmsprop = recipe.optimizers(TrainConfig(warmup_optimizer="keras_rmsprop"))[2]
+    weights = keras.Variable(start)
+    for gradient in gradients:
+        keras_rmsprop.apply_gradients([(tf.constant(gradient), weights)])
+    assert type(keras_rmsprop) is keras.optimizers.RMSprop
+    assert np.abs(weights.numpy() - expected).max() > 5 * np.abs(expected - start).max()

@@ -6,6 +6,7 @@ import keras
 
 from srgan import registry
 from srgan.config import TrainConfig
+from srgan.training.rmsprop import TF1RMSprop
 
 # The seed switches from MSE to the SSIM content loss after 4% of the GAN epochs (ref).
 MSE_FRACTION = 0.04
@@ -29,8 +30,11 @@ def content_is_mse(config: TrainConfig, epoch: int) -> bool:
 
 
 def _optimizer(name: str, rate: float, loss_scale: bool) -> keras.optimizers.Optimizer:
-    optimizer = (keras.optimizers.RMSprop(rate) if name == "rmsprop"
-                 else keras.optimizers.Adam(rate, beta_1=0.9))
+    """`name` of config.OPTIMIZERS: rmsprop is TF1's rule, as the seed's reference ran it;
+    keras_rmsprop Keras' own (accumulator from zeros, epsilon 1e-7), for comparison."""
+    builders = {"rmsprop": TF1RMSprop, "keras_rmsprop": keras.optimizers.RMSprop,
+                "adam": lambda rate: keras.optimizers.Adam(rate, beta_1=0.9)}
+    optimizer = builders[name](rate)
     # float16's narrow range needs a dynamic loss scale; bfloat16 has float32's range.
     return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scale else optimizer
 
@@ -39,8 +43,8 @@ def optimizers(config: TrainConfig, loss_scale: bool = False) -> tuple[
         keras.optimizers.Optimizer, keras.optimizers.Optimizer, keras.optimizers.Optimizer | None]:
     """(generator's, critic's, warm-up's or None where the warm-up uses the generator's).
 
-    Each model's own (srgan/registry.py): the seed's RMSProp (ref); the baselines' Adam
-    with beta1 0.9, as the SRGAN paper.
+    Each model's own (srgan/registry.py): the seed's RMSProp with TF1's rule (ref); the
+    baselines' Adam with beta1 0.9, as the SRGAN paper.
     """
     gan = registry.spec(config.model).optimizer
     warmup = (None if config.warmup_optimizer == "same"
