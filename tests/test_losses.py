@@ -77,6 +77,17 @@ def test_content_losses_vanish_on_identical_images_only():
         content_loss("l1")
 
 
+def test_ms_ssim_loss_has_a_gradient_between_a_dark_and_a_bright_image():
+    # On [-1, 1] their luminance term is negative, which MS-SSIM clips to 0: the loss sat
+    # at 0.1 with no gradient. On [0, 2], as MS-SSIM requires, it is neither.
+    base = RNG.uniform(-0.2, 0.2, (2, 48, 48, 3)).astype(np.float32)
+    hr, sr = tf.constant(base - 0.6), tf.Variable(base * 0.5 + 0.4)
+    with tf.GradientTape() as tape:
+        loss = ms_ssim_loss(hr, sr)
+    assert 0.0 < float(loss) < 0.05
+    assert float(tf.reduce_max(tf.abs(tape.gradient(loss, sr)))) > 0.0
+
+
 def test_vgg_input_is_caffe_preprocessed_at_56px():
     red = np.zeros((1, 48, 48, 3), np.float32) - 1.0
     red[..., 0] = 1.0  # pure red in [-1, 1]
@@ -97,13 +108,29 @@ def random_vgg_weights(tmp_path_factory):
 def test_vgg_weights_load_from_a_local_file(random_vgg_weights):
     path, reference = random_vgg_weights
     features = perceptual.build_vgg_features(str(path))
-    assert features.output_shape == (None, 3, 3, 512)  # block4_pool at 56 px
     assert not features.trainable_weights
     np.testing.assert_array_equal(features.get_layer("block1_conv1").get_weights()[0],
                                   reference.get_layer("block1_conv1").get_weights()[0])
     hr = images(2)
     assert float(perceptual.perceptual_loss(features, hr, hr)) == 0.0
     assert float(perceptual.perceptual_loss(features, hr, images(2))) > 0.0
+
+
+def test_vgg_pools_same_as_the_reference(random_vgg_weights):
+    # The reference's VGG19 pads its max-pools SAME: at its 56 px input block4_pool is 4x4,
+    # its last row and column the max of block4_conv4's 7th (Keras' VALID pool gives 3x3).
+    path, _ = random_vgg_weights
+    features = perceptual.build_vgg_features(str(path))
+    assert features.output_shape == (None, 4, 4, 512)
+    below = keras.Model(features.input, features.get_layer("block4_conv4").output)
+    x = images(1, 56) * 100.0
+    conv, pooled = below(x).numpy()[0], features(x).numpy()[0]
+    assert conv.shape == (7, 7, 512)
+    np.testing.assert_allclose(pooled[3, 3], conv[6, 6], rtol=1e-6)
+    np.testing.assert_allclose(pooled[3, 0], conv[6, 0:2].max(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(pooled[1, 2], conv[2:4, 4:6].max(axis=(0, 1)), rtol=1e-6)
+    vgg54 = perceptual.build_vgg_features(str(path), perceptual.VGG54_LAYER, 48)
+    assert vgg54.output_shape == (None, 3, 3, 512)  # the baselines' block5_conv4 at 48 px
 
 
 def test_missing_vgg_file_names_the_three_ways(tmp_path):

@@ -82,11 +82,14 @@ def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
 
 
 def ms_ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
-    """0.1 * (1 - MS-SSIM) on the gray images, as the seed's loss figure labels the term.
+    """0.1 * (1 - MS-SSIM) on the gray images in [0, 2], as the seed's loss figure labels
+    the term.
 
     At 48x48 only three of the five standard scales fit the 11-px window.
     """
-    value = tf_ms_ssim(tf.image.rgb_to_grayscale(hr), tf.image.rgb_to_grayscale(sr),
+    # Shifted to [0, 2]: on [-1, 1] a dark image against a bright one has a negative
+    # luminance term, which tf.image.ssim_multiscale clips to 0 (loss 0.1, no gradient).
+    value = tf_ms_ssim(tf.image.rgb_to_grayscale(hr) + 1.0, tf.image.rgb_to_grayscale(sr) + 1.0,
                        max_val=2.0)
     return SSIM_WEIGHT * (1.0 - value)
 

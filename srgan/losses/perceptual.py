@@ -1,11 +1,14 @@
 """VGG19 perceptual loss (docs/DESIGN.md "Losses", vgg).
 
 2e-6 * MSE between ImageNet-VGG19 `block4_pool` features of HR and SR, both resized
-bilinearly to 56x56 and preprocessed the Caffe way (ref).
+bilinearly to 56x56 and preprocessed the Caffe way (ref). Every max-pool pads SAME, as the
+reference's TensorLayer VGG19 does: at 56 px `block4_pool` is 4x4 (Keras' VGG19 pools VALID,
+3x3, and drops the bottom row and right column of block 4's 7x7 features).
 """
 
 import keras
 import tensorflow as tf
+from keras import layers
 
 from srgan.errors import UserError, first_line
 from srgan.losses import WEIGHTS_HELP, check_vgg_weights
@@ -17,7 +20,8 @@ VGG_WEIGHT = 2e-6
 
 def build_vgg_features(weights: str, layer: str = VGG_LAYER,
                        size: int = VGG_SIZE) -> keras.Model:
-    """A frozen VGG19 from its input up to `layer`, for `size` x `size` inputs.
+    """A frozen VGG19 from its input up to `layer`, for `size` x `size` inputs, its
+    max-pools padded SAME (ref).
 
     `weights` is "imagenet" or a path to a weights file. Raises UserError with the
     ways out where the weights cannot be had (offline, missing or wrong file).
@@ -29,7 +33,18 @@ def build_vgg_features(weights: str, layer: str = VGG_LAYER,
     except Exception as error:  # Keras raises several types for network and file errors.
         raise UserError(f"could not load the VGG19 weights ({weights}): {first_line(error)}; "
                         f"{WEIGHTS_HELP}") from error
-    features = keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"vgg19_{layer}")
+    x = vgg.input
+    for each in vgg.layers[1:]:
+        if isinstance(each, layers.MaxPooling2D):
+            # Equal to VALID on even sizes; at odd ones SAME keeps the last row and column.
+            x = layers.MaxPooling2D(each.pool_size, each.strides, padding="same", name=each.name)(x)
+        else:
+            x = each(x)
+        if each.name == layer:
+            break
+    else:
+        raise ValueError(f"VGG19 has no layer {layer!r}")
+    features = keras.Model(vgg.input, x, name=f"vgg19_{layer}")
     features.trainable = False
     return features
 
