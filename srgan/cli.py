@@ -50,7 +50,7 @@ def run_prepare(args: argparse.Namespace) -> None:
     summary = prepare(args.source, args.data_dir or TrainConfig().data_dir, size=args.size,
                       unlabeled=args.unlabeled, test_fraction=args.test_fraction,
                       patch=args.patch, test_patch=args.test_patch, min_detail=args.min_detail,
-                      overwrite=args.overwrite)
+                      overwrite=args.overwrite, hr=args.hr)
     print(summary.report())
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from srgan import registry
 from srgan.config import INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
+from srgan.data.prepare_options import HR_CHOICES
 from srgan.losses import CONTENT_LOSSES
 
 MODES = {"train": "train a model", "esrgan": "the seed's name for train",
@@ -74,7 +75,8 @@ def _declare(add: Add) -> None:
         help="VGG19 for the perceptual loss: imagenet, a weights file, or none")
     add("training", TRAINING, "--warmup_optimizer", default=defaults.warmup_optimizer,
         choices=WARMUP_OPTIMIZERS,
-        help="optimizer of the MSE warm-up; same: the GAN phase's (the seed)")
+        help="optimizer of the MSE warm-up; same: the GAN phase's (the seed); rmsprop: "
+             "TF1's rule, as the seed ran it; keras_rmsprop: Keras' variant")
     add("training", TRAINING, "--warmup_lr", type=float, default=None,
         help="learning rate of the MSE warm-up (default: --lr_init)")
     add("training", TRAINING, "--warmup_schedule", default=defaults.warmup_schedule,
@@ -123,6 +125,12 @@ def _declare(add: Add) -> None:
     add("prepare", ("prepare",), "--size", type=int, default=48,
         help="STL10: side of the HR photos written (96 keeps them whole); photo folders: photos "
              "under SIZE px are skipped")
+    add("prepare", ("prepare",), "--hr", default=None, choices=HR_CHOICES,
+        help="how the HR photos are made: downsize (STL10's default: each photo, or each "
+             "--patch tile of a folder, downsized to --size px with antialiased bicubic, as the "
+             "seed's README describes) or crop (a folder's default: photos or tiles kept at full "
+             "size, training takes random 48 px crops of them each step, as the seed's code did "
+             "with STL10's 96 px photos)")
     add("prepare", ("prepare",), "--test_fraction", type=float, default=0.1,
         help="photo folders: share of the photos put in test/, fixed per photo by a hash of its "
              "path")

@@ -97,7 +97,7 @@ def _upscale(args: argparse.Namespace) -> None:
 def _prepare(args: argparse.Namespace) -> None:
     source_path(args.source)
     check_options(args.size, args.unlabeled, args.test_fraction, args.patch, args.test_patch,
-                  args.min_detail)
+                  args.min_detail, args.hr)
 
 
 _MODES = {"train": _train, "esrgan": _train, "compare": _compare, "testing": _testing,

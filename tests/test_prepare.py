@@ -104,6 +104,35 @@ def test_stl10_folder_at_96_is_exact_and_at_48_is_pil_bicubic(tmp_path: Path, st
     assert tuple(top_left) == (255, 0, 0)
 
 
+def test_hr_crop_keeps_stl10_whole_as_the_seeds_code_and_downsize_is_its_readme(tmp_path: Path,
+                                                                              stl) -> None:
+    # The seed's README downsizes STL10's 96 px photos to 48 px; its code kept them at 96
+    # and took random 48 px crops at each step, which training does with 96 px photos.
+    folder, images = stl
+    prepare(str(folder), tmp_path / "crop", hr="crop")
+    prepare(str(folder), tmp_path / "down", hr="downsize")
+    for i, image in enumerate(images["test"]):
+        name = f"stl10_test_{i:05d}.png"
+        np.testing.assert_array_equal(load_rgb(tmp_path / "crop" / "test" / name), image)
+        np.testing.assert_array_equal(load_rgb(tmp_path / "down" / "test" / name), bicubic(image, 48))
+    with pytest.raises(UserError, match="--size 64 applies to --hr downsize"):
+        prepare(str(folder), tmp_path / "e", size=64, hr="crop")
+
+
+def test_hr_downsize_makes_stl10_style_tiles_of_a_photo_folder(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    make_photos(photos, ["big.png"], shape=(100, 200))
+    summary = prepare(str(photos), tmp_path / "d", patch=96, test_fraction=0.0, hr="downsize")
+    assert summary.written == {"train": 2, "test": 0}
+    photo = load_rgb(photos / "big.png")
+    np.testing.assert_array_equal(load_rgb(tmp_path / "d" / "train" / "big_r00_c01.png"),
+                                  bicubic(photo[2:98, 100:196], 48))
+    with pytest.raises(UserError, match="--hr downsize for a photo folder needs --patch"):
+        prepare(str(photos), tmp_path / "e", hr="downsize")
+    with pytest.raises(UserError, match="--hr must be one of downsize, crop"):
+        prepare(str(photos), tmp_path / "e", hr="resize")
+
+
 def test_unlabeled_adds_the_first_n_to_train(tmp_path: Path, stl) -> None:
     folder, images = stl
     summary = prepare(str(folder), tmp_path / "d", unlabeled=2, size=96)

@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from srgan.data import stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
-                               save_png)
-from srgan.data.prepare_options import SOURCE_CHOICES, check_options, source_path
+                               resize_bicubic, save_png)
+from srgan.data.prepare_options import HR_CHOICES, SOURCE_CHOICES, check_options, source_path
 from srgan.errors import UserError
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
@@ -147,26 +147,39 @@ def detail(image: np.ndarray) -> float:
 
 def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 0,
             test_fraction: float = 0.1, patch: int | None = None, test_patch: int | None = None,
-            min_detail: float = 0.0, overwrite: bool = False) -> PrepareSummary:
+            min_detail: float = 0.0, overwrite: bool = False,
+            hr: str | None = None) -> PrepareSummary:
     """Fill `data_dir`/train and `data_dir`/test from `source` (see SOURCE_CHOICES).
 
-    STL10: train -> train/, test -> test/, downsized to size x size (96: untouched), and
-    the first `unlabeled` unlabeled photos -> train/. A photo folder (searched
-    recursively): each photo goes whole to train/ or test/ (`test_fraction` of them, by
-    the hash of its path), or cut into `patch` x `patch` tiles (`test_patch` for the test
-    photos, which may then be tiles while the training photos stay whole); photos under
+    STL10: train -> train/, test -> test/, downsized to size x size (`hr` "downsize", the
+    default) or kept at 96 px ("crop": training takes random crops of them), and the first
+    `unlabeled` unlabeled photos -> train/. A photo folder (searched recursively): each
+    photo goes whole to train/ or test/ (`test_fraction` of them, by the hash of its
+    path), or cut into `patch` x `patch` tiles (`test_patch` for the test photos, which
+    may then be tiles while the training photos stay whole), kept at full size (`hr`
+    "crop", the default) or each tile downsized to `size` ("downsize"); photos under
     `size` px (or their tile size) are skipped, and so are tiles of less `detail` than
     `min_detail`.
     """
-    check_options(size, unlabeled, test_fraction, patch, test_patch, min_detail)
+    check_options(size, unlabeled, test_fraction, patch, test_patch, min_detail, hr)
     patches = {"train": patch, "test": patch if test_patch is None else test_patch}
     data_dir = Path(data_dir)
     path = source_path(source)
     if path is not None and path.is_dir() and stl10.find_stl10_folder(path) is None:
         if unlabeled:
             raise UserError("--unlabeled applies to STL10 only; leave it out for a photo folder")
-        return _prepare_photos(path, data_dir, size, test_fraction, patches, min_detail, overwrite)
+        if hr == "downsize" and patch is None:
+            raise UserError("--hr downsize for a photo folder needs --patch: tiles of PATCH px, "
+                            "each downsized to --size px (as STL10's 96 px photos to 48)")
+        downsize_to = size if hr == "downsize" else None
+        return _prepare_photos(path, data_dir, size, test_fraction, patches, min_detail, overwrite,
+                               downsize_to)
     # STL10 from here on: the options are checked before a download or an extraction.
+    if hr == "crop":
+        if size != 48:
+            raise UserError(f"--size {size} applies to --hr downsize: --hr crop keeps STL10's "
+                            f"{stl10.SIDE} px photos whole, and training takes random crops")
+        size = stl10.SIDE
     if size > stl10.SIDE:
         raise UserError(f"--size {size} is larger than STL10's {stl10.SIDE} px photos")
     if patch is not None or test_patch is not None:
@@ -213,7 +226,7 @@ def _prepare_stl10(folder: Path, data_dir: Path, label: str, size: int, unlabele
 
 def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: float,
                     patches: dict[str, int | None], min_detail: float,
-                    overwrite: bool) -> PrepareSummary:
+                    overwrite: bool, downsize_to: int | None) -> PrepareSummary:
     outputs = [(data_dir / name).resolve() for name in (*SPLITS, DOWNLOADS)]
     if any(folder.resolve().is_relative_to(output) for output in outputs):
         raise UserError(f"--source {folder} is inside {data_dir}'s output folders: give the "
@@ -227,7 +240,10 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
                         f"an stl10_binary folder. Give {SOURCE_CHOICES}.")
     relative_paths = [path.relative_to(folder).as_posix() for path in paths]
     names = photo_names(relative_paths)
-    writers = {split: _SplitWriter(data_dir / split, overwrite, side=patches[split])
+    # The side every file of a split has: its tiles', once downsized; None for whole photos.
+    sides = {split: None if patches[split] is None else downsize_to or patches[split]
+             for split in SPLITS}
+    writers = {split: _SplitWriter(data_dir / split, overwrite, side=sides[split])
                for split in SPLITS}
     for path, relative in tqdm(list(zip(paths, relative_paths)), desc="photos", unit="photo"):
         split = split_for(relative, test_fraction)
@@ -245,6 +261,8 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
             writer.write(f"{name}.png", photo)
             continue
         for r, c, tile in centred_tiles(photo, patch):
+            if downsize_to is not None and downsize_to != patch:
+                tile = resize_bicubic(tile, downsize_to, downsize_to)
             if detail(tile) < min_detail:
                 continue
             tile_name = f"{name}_r{r:02d}_c{c:02d}.png"

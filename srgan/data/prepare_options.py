@@ -7,6 +7,11 @@ from pathlib import Path
 
 from srgan.errors import UserError
 
+# How the HR photos are made (--hr): each photo (or tile) downsized to --size px, as the
+# seed's README describes STL10's; or kept at full size for training to take random
+# crops of, as the seed's code did with STL10's 96 px photos.
+HR_CHOICES = ("downsize", "crop")
+
 SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
                   "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, "
                   "or a folder of your photos")
@@ -25,8 +30,10 @@ def source_path(source: str | None) -> Path | None:
 
 
 def check_options(size: int, unlabeled: int, test_fraction: float, patch: int | None,
-                  test_patch: int | None, min_detail: float) -> None:
+                  test_patch: int | None, min_detail: float, hr: str | None = None) -> None:
     """UserError for the first option out of its range."""
+    if hr not in (None, *HR_CHOICES):
+        raise UserError(f"--hr must be one of {', '.join(HR_CHOICES)}, got {hr!r}")
     if size < 4 or size % 4:
         raise UserError(f"--size must be a positive multiple of 4 (the generator upsamples 4x), "
                         f"got {size}")
