@@ -33,10 +33,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from srgan.data import images  # noqa: E402
+from srgan.data.degrade import downsample, from_model, to_model  # noqa: E402
 from srgan.metrics import psnr  # noqa: E402
 from srgan.models.generator import build_generator  # noqa: E402
 
-SCALE = 4
 # Steps timed before the schedule is set: past the compilation, long enough to average.
 CALIBRATION_STEPS = 200
 
@@ -49,18 +49,6 @@ def _padded(photos: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     for i, photo in enumerate(photos):
         stack[i, : photo.shape[0], : photo.shape[1]] = photo
     return stack, heights, widths
-
-
-def _lr_of(hr: jax.Array) -> jax.Array:
-    """srgan/data/degrade.py's downsample: antialiased bicubic /4, whole levels."""
-    batch, height, width, channels = hr.shape
-    lr = jax.image.resize(hr.astype(jnp.float32), (batch, height // SCALE, width // SCALE, channels),
-                          "bicubic", antialias=True)
-    return jnp.clip(jnp.round(lr), 0.0, 255.0)
-
-
-def _to_model(pixels: jax.Array) -> jax.Array:
-    return pixels.astype(jnp.float32) / 127.5 - 1.0
 
 
 def make_crops(stack: jax.Array, heights: jax.Array, widths: jax.Array, key: jax.Array,
@@ -94,7 +82,7 @@ def held_out_psnr(generator: keras.Model, state: tuple, tiles: np.ndarray, lr: j
     in inference mode."""
     trainable, non_trainable = state
     sr, _ = generator.stateless_call(trainable, non_trainable, lr, training=False)
-    sr = np.asarray(jnp.clip(jnp.round((sr + 1.0) * 127.5), 0, 255)).astype(np.uint8)
+    sr = np.asarray(from_model(sr))
     return float(np.mean([psnr(hr, out) for hr, out in zip(tiles, sr, strict=True)]))
 
 
@@ -129,7 +117,7 @@ def main() -> None:
     photos, _ = images.load_folder(args.photos, min_size=args.crop)
     stack, heights, widths = (jnp.asarray(a) for a in _padded(photos))
     tiles = np.stack(images.load_folder(args.test, min_size=args.crop)[0]) if args.test else None
-    tiles_lr = None if tiles is None else _to_model(_lr_of(jnp.asarray(tiles)))  # made once
+    tiles_lr = None if tiles is None else to_model(downsample(jnp.asarray(tiles)))  # made once
     print(f"{len(photos)} photos, {0 if tiles is None else len(tiles)} held-out tiles", flush=True)
 
     # Here, not at the top: the tests import this script for its crops and schedule
@@ -150,9 +138,9 @@ def main() -> None:
     @jax.jit
     def train_step(trainable, non_trainable, opt_state, key, learning_rate, stack, heights, widths):
         hr = make_crops(stack, heights, widths, key, args.batch_size, args.crop)
-        lr = _to_model(_lr_of(hr))
+        lr = to_model(downsample(hr))
         (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            trainable, non_trainable, lr, _to_model(hr))
+            trainable, non_trainable, lr, to_model(hr))
         opt_state.hyperparams["learning_rate"] = learning_rate
         updates, opt_state = optimizer.update(grads, opt_state, trainable)
         return optax.apply_updates(trainable, updates), non_trainable, opt_state, loss

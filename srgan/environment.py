@@ -1,13 +1,16 @@
-"""The environment variables the project reads, checked: TF_CONFIG (the cluster of a
-multi-worker run), SRGAN_CPU_DEVICES (logical CPU devices, a testing aid) and
-SRGAN_WORKER_WAIT (how long a multi-worker start waits for the other tasks).
+"""The environment variables the project reads, checked: KERAS_BACKEND (or keras.json's
+backend), TF_CONFIG (the cluster of a multi-worker run), SRGAN_CPU_DEVICES (logical CPU
+devices, a testing aid) and SRGAN_WORKER_WAIT (how long a multi-worker start waits for the
+other tasks).
 
 Free of TensorFlow, so that the command line checks them before TensorFlow loads
 (srgan/preflight.py); srgan/distribute.py, which acts on them, reads them here too.
 """
 
+import importlib.util
 import json
 import os
+from pathlib import Path
 from typing import Annotated, NotRequired, TypedDict
 
 from srgan import schema
@@ -103,3 +106,49 @@ def tf_config() -> dict | None:
         raise UserError(f"TF_CONFIG: task.index is {task['index']}, but cluster.{task['type']} "
                         f"names {count} task(s): index 0 to {count - 1}")
     return config
+
+# Keras 3's backends, and the module each needs.
+KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
+                  "openvino": "openvino"}
+# What the command line runs on so far (the networks and metrics run under JAX too).
+CLI_BACKENDS = ("tensorflow",)
+
+
+def _configured_backend() -> tuple[str, str]:
+    """(the backend Keras will load, where that is said): KERAS_BACKEND, else the
+    "backend" of keras.json in KERAS_HOME (~/.keras), else TensorFlow, as Keras decides."""
+    value = os.environ.get("KERAS_BACKEND")
+    if value is not None:
+        return value, "KERAS_BACKEND"
+    path = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "tensorflow", "Keras' default"
+    backend = saved.get("backend", "tensorflow") if isinstance(saved, dict) else "tensorflow"
+    return str(backend), f"{path}'s backend"
+
+
+def installed_backends() -> list[str]:
+    return [name for name, module in KERAS_BACKENDS.items()
+            if name != "numpy" and importlib.util.find_spec(module) is not None]
+
+
+def keras_backend() -> str:
+    """The Keras backend this process will run on, checked before Keras loads: UserError,
+    naming the backends installed here, where it is none of Keras', is not installed, or
+    is one the command line does not run on."""
+    backend, said_by = _configured_backend()
+    installed = ", ".join(installed_backends())
+    if backend not in KERAS_BACKENDS:
+        raise UserError(f"{said_by} is {backend!r}, not a Keras backend; installed here: "
+                        f"{installed} (the command line runs on {', '.join(CLI_BACKENDS)})")
+    if backend != "numpy" and importlib.util.find_spec(KERAS_BACKENDS[backend]) is None:
+        raise UserError(f"{said_by} is {backend}, which is not installed; installed here: "
+                        f"{installed} (the command line runs on {', '.join(CLI_BACKENDS)})")
+    if backend not in CLI_BACKENDS:
+        raise UserError(f"{said_by} is {backend}: the command line trains and runs on "
+                        f"{', '.join(CLI_BACKENDS)} so far (the networks and metrics also run "
+                        "under JAX: scripts/warmup_jax.py). Unset KERAS_BACKEND or set it to "
+                        "tensorflow.")
+    return backend

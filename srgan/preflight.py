@@ -111,5 +111,6 @@ def check(args: argparse.Namespace) -> None:
         value = getattr(args, flag, None)
         if value is not None:
             check_folder(flag, value)
+    environment.keras_backend()
     environment.cpu_devices()
     _MODES[args.mode](args)

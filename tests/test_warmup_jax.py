@@ -1,6 +1,7 @@
-"""scripts/warmup_jax.py's data and schedule: the same crops and LR as the TensorFlow
-pipeline. JAX is a requirement; optax, which the script trains with on the accelerator
-machine, is not, and these tests do not need it."""
+"""scripts/warmup_jax.py's crops and schedule. Its LR is srgan/data/degrade.py's, which
+tests/test_backends.py holds equal under JAX and TensorFlow. JAX is a requirement; optax,
+which the script trains with on the accelerator machine, is not, and these tests do not
+need it."""
 
 import importlib.util
 from pathlib import Path
@@ -8,8 +9,6 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-
-from srgan.data.degrade import downsample
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "warmup_jax.py"
 
@@ -23,12 +22,6 @@ def warmup():
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     return module
-
-
-def test_its_lr_is_the_pipelines_to_the_level(warmup):
-    hr = np.random.default_rng(0).integers(0, 256, (8, 48, 48, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(np.asarray(warmup._lr_of(jax.numpy.asarray(hr))),
-                                  downsample(hr).numpy())
 
 
 def test_its_crops_are_cut_from_the_photos_and_flipped_at_random(warmup):
