@@ -84,3 +84,36 @@ def test_keras_json_names_the_backend_where_the_environment_does_not(tmp_path, m
     (tmp_path / "keras.json").write_text('{"backend": "nonsense"}')
     with pytest.raises(UserError, match=r"keras.json's backend is 'nonsense', not a Keras backend"):
         environment.keras_backend()
+
+
+def test_jax_computes_the_same_content_losses_and_gradients(tmp_path):
+    import tensorflow as tf
+
+    from srgan.losses.content import mse_loss, ssim_loss
+
+    rng = np.random.default_rng(2)
+    hr = (rng.uniform(-1, 1, (4, 48, 48, 3)).cumsum(axis=2) / 12).clip(-1, 1).astype(np.float32)
+    sr = (hr + rng.normal(0, 0.1, hr.shape)).clip(-1, 1).astype(np.float32)
+    np.savez(tmp_path / "pair.npz", hr=hr, sr=sr)
+    done = run_under("jax", (
+        "import jax, numpy as np\n"
+        "from srgan.losses.content import mse_loss, ssim_loss\n"
+        f"data = np.load({str(tmp_path / 'pair.npz')!r})\n"
+        "hr, sr = jax.numpy.asarray(data['hr']), jax.numpy.asarray(data['sr'])\n"
+        "out = {}\n"
+        "for name, loss in (('mse', mse_loss), ('ssim', ssim_loss)):\n"
+        "    value, grad = jax.value_and_grad(lambda s: loss(hr, s))(sr)\n"
+        "    out[name], out[name + '_grad'] = np.asarray(value), np.asarray(grad)\n"
+        f"np.savez({str(tmp_path / 'jax.npz')!r}, **out)\n"
+    ), tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    jax = np.load(tmp_path / "jax.npz")
+    for name, loss in (("mse", mse_loss), ("ssim", ssim_loss)):
+        variable = tf.Variable(sr)
+        with tf.GradientTape() as tape:
+            value = loss(tf.constant(hr), variable)
+        np.testing.assert_allclose(jax[name], float(value), rtol=1e-5, err_msg=name)
+        gradient = tape.gradient(value, variable).numpy()
+        assert np.abs(gradient).max() > 0, name
+        np.testing.assert_allclose(jax[name + "_grad"], gradient, rtol=1e-4,
+                                   atol=1e-4 * np.abs(gradient).max(), err_msg=name)

@@ -1,11 +1,15 @@
 """Pixel-space content losses (docs/DESIGN.md "Losses", content).
 
-Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref).
+Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref). MSE and SSIM are
+written in keras.ops and compute the same under every backend (tests/test_backends.py);
+MS-SSIM is TensorFlow's tf.image.ssim_multiscale, and needs TensorFlow.
 """
 
 from collections.abc import Callable
+from typing import Any
 
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 from srgan.losses import CONTENT_LOSSES
 from srgan.metrics.ms_ssim import fitting_scales, ms_ssim_weights
@@ -15,29 +19,34 @@ from srgan.metrics.ssim import K1, K2, SIGMA, WINDOW_SIZE
 SSIM_WEIGHT = 0.1
 
 
-def mse_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
-    return tf.reduce_mean(tf.square(hr - sr))
+def mse_loss(hr: Any, sr: Any) -> Any:
+    return ops.mean(ops.square(hr - sr))
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> tf.Tensor:
-    coords = tf.range(size, dtype=tf.float32) - (size - 1) / 2
-    g = tf.exp(-tf.square(coords) / (2 * sigma**2))
-    g = g / tf.reduce_sum(g)
-    return tf.reshape(tf.tensordot(g, g, axes=0), [size, size, 1, 1])
+def _gaussian_window(size: int = WINDOW_SIZE, sigma: float = SIGMA) -> np.ndarray:
+    coords = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-np.square(coords) / (2 * sigma**2))
+    g = g / g.sum()
+    return np.outer(g, g).reshape(size, size, 1, 1).astype(np.float32)
 
 
-def gray_ssim(x: tf.Tensor, y: tf.Tensor, max_val: float = 2.0) -> tf.Tensor:
+def _gray(images: Any) -> Any:
+    # channels_last whatever keras.json says; the weights are tf.image.rgb_to_grayscale's.
+    return ops.image.rgb_to_grayscale(images, data_format="channels_last")
+
+
+def gray_ssim(x: Any, y: Any, max_val: float = 2.0) -> Any:
     """Per-image SSIM of [B, H, W, 1] images: Wang et al.'s 11x11 Gaussian window (sigma
     1.5), K1 0.01, K2 0.03, valid positions only, as tf.image.ssim computes it.
 
     Written out with a constant window so that it compiles under XLA (--jit), which
     tf.image.ssim does not: it sizes its window from the run-time channel count.
     """
-    window = _gaussian_window()
-    c1, c2 = (0.01 * max_val) ** 2, (0.03 * max_val) ** 2
+    window = ops.convert_to_tensor(_gaussian_window())
+    c1, c2 = (K1 * max_val) ** 2, (K2 * max_val) ** 2
 
-    def blur(image: tf.Tensor) -> tf.Tensor:
-        return tf.nn.conv2d(image, window, strides=1, padding="VALID")
+    def blur(image: Any) -> Any:
+        return ops.conv(image, window, strides=1, padding="valid", data_format="channels_last")
 
     mean_x, mean_y = blur(x), blur(y)
     var_x = blur(x * x) - mean_x * mean_x
@@ -45,16 +54,15 @@ def gray_ssim(x: tf.Tensor, y: tf.Tensor, max_val: float = 2.0) -> tf.Tensor:
     cov = blur(x * y) - mean_x * mean_y
     luminance = (2 * mean_x * mean_y + c1) / (mean_x * mean_x + mean_y * mean_y + c1)
     structure = (2 * cov + c2) / (var_x + var_y + c2)
-    return tf.reduce_mean(luminance * structure, axis=[1, 2, 3])
+    return ops.mean(luminance * structure, axis=[1, 2, 3])
 
 
-def ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
+def ssim_loss(hr: Any, sr: Any) -> Any:
     """0.1 * (1 - SSIM) on the gray images (ref)."""
-    ssim = gray_ssim(tf.image.rgb_to_grayscale(hr), tf.image.rgb_to_grayscale(sr))
-    return SSIM_WEIGHT * (1.0 - tf.reduce_mean(ssim))
+    return SSIM_WEIGHT * (1.0 - ops.mean(gray_ssim(_gray(hr), _gray(sr))))
 
 
-def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
+def tf_ms_ssim(hr: Any, sr: Any, max_val: float) -> Any:
     """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss.
 
     Images must lie in [0, max_val] (shift [-1, 1] images by +1, max_val 2): the
@@ -62,6 +70,9 @@ def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
     static image size, with renormalised weights, 11x11 window, sigma 1.5;
     colour channels are scored separately and averaged (TF's convention).
     """
+    # Here, not at the top: MSE and SSIM run under every backend without TensorFlow.
+    import tensorflow as tf
+
     height, width = hr.shape[1], hr.shape[2]
     if height is None or width is None:
         raise ValueError(
@@ -81,7 +92,7 @@ def tf_ms_ssim(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> tf.Tensor:
     return tf.reduce_mean(per_image)
 
 
-def ms_ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
+def ms_ssim_loss(hr: Any, sr: Any) -> Any:
     """0.1 * (1 - MS-SSIM) on the gray images in [0, 2], as the seed's loss figure labels
     the term.
 
@@ -89,12 +100,11 @@ def ms_ssim_loss(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     """
     # Shifted to [0, 2]: on [-1, 1] a dark image against a bright one has a negative
     # luminance term, which tf.image.ssim_multiscale clips to 0 (loss 0.1, no gradient).
-    value = tf_ms_ssim(tf.image.rgb_to_grayscale(hr) + 1.0, tf.image.rgb_to_grayscale(sr) + 1.0,
-                       max_val=2.0)
+    value = tf_ms_ssim(_gray(hr) + 1.0, _gray(sr) + 1.0, max_val=2.0)
     return SSIM_WEIGHT * (1.0 - value)
 
 
-def content_loss(name: str) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+def content_loss(name: str) -> Callable[[Any, Any], Any]:
     """The loss for `--content_loss NAME`."""
     losses = {"mse": mse_loss, "ssim": ssim_loss, "ms_ssim": ms_ssim_loss}
     if name not in losses:
