@@ -109,7 +109,7 @@ class TrainSteps:
             # One critic call on the joined batch: no BatchNorm, so samples stay
             # independent, and one large convolution beats two half-size ones on CPU.
             real, fake = tf.split(self.critic(tf.concat([hr, sr], 0), training=True), 2)
-            penalty = gradient_penalty(self.critic, hr, sr, epsilon)
+            penalty = gradient_penalty(lambda x: self.critic(x, training=True), hr, sr, epsilon)
             loss, wasserstein = critic_loss(real, fake, penalty)
         self._apply(self.critic_optimizer, self.critic, tape, loss)
         return {"wasserstein": wasserstein, "gp": penalty, "critic": loss}

@@ -117,3 +117,86 @@ def test_jax_computes_the_same_content_losses_and_gradients(tmp_path):
         assert np.abs(gradient).max() > 0, name
         np.testing.assert_allclose(jax[name + "_grad"], gradient, rtol=1e-4,
                                    atol=1e-4 * np.abs(gradient).max(), err_msg=name)
+
+
+# A small critic, built alike in both processes: two convolutions and a linear score.
+SMALL_CRITIC = (
+    "import keras\n"
+    "def small_critic():\n"
+    "    x = keras.Input((16, 16, 3))\n"
+    "    h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, padding='same')(x))\n"
+    "    h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, padding='same')(h))\n"
+    "    return keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(h)))\n"
+)
+
+
+def test_jax_computes_the_same_gradient_penalty_and_its_gradient_by_the_weights(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    from srgan.losses.adversarial import gradient_penalty
+
+    namespace = {}
+    exec(SMALL_CRITIC, namespace)
+    keras.utils.set_random_seed(6)
+    critic = namespace["small_critic"]()
+    critic.save_weights(tmp_path / "critic.weights.h5")
+    rng = np.random.default_rng(6)
+    hr, sr = (rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32) for _ in range(2))
+    epsilon = rng.uniform(size=(4, 1, 1, 1)).astype(np.float32)
+    np.savez(tmp_path / "inputs.npz", hr=hr, sr=sr, epsilon=epsilon)
+    done = run_under("jax", SMALL_CRITIC + (
+        "import jax, numpy as np\n"
+        "from srgan.losses.adversarial import gradient_penalty\n"
+        "critic = small_critic()\n"
+        f"critic.load_weights({str(tmp_path / 'critic.weights.h5')!r})\n"
+        f"data = {{k: jax.numpy.asarray(v) for k, v in np.load({str(tmp_path / 'inputs.npz')!r}).items()}}\n"
+        "fixed = [v.value for v in critic.non_trainable_variables]\n"
+        "def penalty(weights):\n"
+        "    score = lambda x: critic.stateless_call(weights, fixed, x)[0]\n"
+        "    return gradient_penalty(score, data['hr'], data['sr'], data['epsilon'])\n"
+        "value, grads = jax.value_and_grad(penalty)([v.value for v in critic.trainable_variables])\n"
+        f"np.savez({str(tmp_path / 'jax.npz')!r}, value=np.asarray(value),"
+        " **{f'g{i}': np.asarray(g) for i, g in enumerate(grads)})\n"
+    ), tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    jax = np.load(tmp_path / "jax.npz")
+    with tf.GradientTape() as tape:
+        value = gradient_penalty(critic, tf.constant(hr), tf.constant(sr), tf.constant(epsilon))
+    grads = tape.gradient(value, critic.trainable_variables)
+    assert float(value) > 0.01  # far from the penalty's minimum: its gradient says something
+    np.testing.assert_allclose(jax["value"], float(value), rtol=1e-5)
+    for i, (grad, weight) in enumerate(zip(grads, critic.trainable_variables)):
+        # The score's bias moves no input gradient: TensorFlow says None, JAX zeros.
+        grad = np.zeros(weight.shape, np.float32) if grad is None else grad.numpy()
+        np.testing.assert_allclose(jax[f"g{i}"], grad, rtol=1e-4,
+                                   atol=1e-5 * max(np.abs(grad).max(), 1e-12), err_msg=f"weight {i}")
+
+
+def test_jax_computes_the_same_perceptual_loss(tmp_path):
+    import keras
+
+    from srgan.losses import perceptual
+
+    keras.utils.set_random_seed(8)
+    keras.applications.VGG19(include_top=False, weights=None, input_shape=(56, 56, 3)).save_weights(
+        tmp_path / "vgg.weights.h5")
+    vgg = perceptual.build_vgg_features(str(tmp_path / "vgg.weights.h5"))
+    rng = np.random.default_rng(8)
+    hr = rng.uniform(-1, 1, (2, 48, 48, 3)).astype(np.float32)
+    sr = (hr + rng.normal(0, 0.2, hr.shape)).clip(-1, 1).astype(np.float32)
+    np.savez(tmp_path / "pair.npz", hr=hr, sr=sr)
+    done = run_under("jax", (
+        "import numpy as np\n"
+        "from srgan.losses import perceptual\n"
+        f"vgg = perceptual.build_vgg_features({str(tmp_path / 'vgg.weights.h5')!r})\n"
+        f"data = np.load({str(tmp_path / 'pair.npz')!r})\n"
+        "print(repr(float(perceptual.perceptual_loss(vgg, data['hr'], data['sr']))),"
+        " vgg.output_shape)\n"
+    ), tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    value, shape = done.stdout.split(" ", 1)
+    assert shape.strip() == "(None, 4, 4, 512)"  # SAME pooling under JAX too
+    expected = float(perceptual.perceptual_loss(vgg, hr, sr))
+    assert expected > 0
+    assert float(value) == pytest.approx(expected, rel=1e-4)

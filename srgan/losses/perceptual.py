@@ -6,9 +6,10 @@ reference's TensorLayer VGG19 does: at 56 px `block4_pool` is 4x4 (Keras' VGG19 
 3x3, and drops the bottom row and right column of block 4's 7x7 features).
 """
 
+from typing import Any
+
 import keras
-import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
 from srgan.errors import UserError, first_line
 from srgan.losses import WEIGHTS_HELP, check_vgg_weights
@@ -49,19 +50,20 @@ def build_vgg_features(weights: str, layer: str = VGG_LAYER,
     return features
 
 
-def vgg_input(images: tf.Tensor, size: int = VGG_SIZE) -> tf.Tensor:
+def vgg_input(images: Any, size: int = VGG_SIZE) -> Any:
     """[-1, 1] RGB to what VGG19 expects: `size` px, 0..255, BGR, ImageNet mean removed."""
-    images = tf.image.resize(images, [size, size], method="bilinear")
+    images = ops.image.resize(images, (size, size), interpolation="bilinear",
+                              data_format="channels_last")
     return keras.applications.vgg19.preprocess_input((images + 1.0) * 127.5)
 
 
-def perceptual_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor,
-                    weight: float = VGG_WEIGHT) -> tf.Tensor:
-    size = vgg.input_shape[1]
+def _features(vgg: keras.Model, images: Any) -> Any:
     # Under a mixed policy VGG computes in 16 bits; the difference is taken in float32.
-    real = tf.cast(vgg(vgg_input(hr, size), training=False), tf.float32)
-    fake = tf.cast(vgg(vgg_input(sr, size), training=False), tf.float32)
-    return weight * tf.reduce_mean(tf.square(real - fake))
+    return ops.cast(vgg(vgg_input(images, vgg.input_shape[1]), training=False), "float32")
+
+
+def perceptual_loss(vgg: keras.Model, hr: Any, sr: Any, weight: float = VGG_WEIGHT) -> Any:
+    return weight * ops.mean(ops.square(_features(vgg, hr) - _features(vgg, sr)))
 
 
 # SRGAN's VGG54 (Ledig et al.): features of the 4th conv before the 5th pooling,
@@ -70,14 +72,11 @@ VGG54_LAYER = "block5_conv4"
 VGG54_SCALE = 1.0 / 12.75
 
 
-def vgg54_loss(vgg: keras.Model, hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
+def vgg54_loss(vgg: keras.Model, hr: Any, sr: Any) -> Any:
     """MSE of (phi54 / 12.75) between HR and SR, the baselines' content term.
 
     `vgg` is build_vgg_features(weights, VGG54_LAYER, hr_size): the baselines feed
     VGG the HR-sized images as they are (at 48 px block5 is 3x3), as the paper feeds
     its 96 px crops; vgg_input's resize is then the identity.
     """
-    size = vgg.input_shape[1]
-    real = tf.cast(vgg(vgg_input(hr, size), training=False), tf.float32) * VGG54_SCALE
-    fake = tf.cast(vgg(vgg_input(sr, size), training=False), tf.float32) * VGG54_SCALE
-    return tf.reduce_mean(tf.square(real - fake))
+    return ops.mean(ops.square((_features(vgg, hr) - _features(vgg, sr)) * VGG54_SCALE))
