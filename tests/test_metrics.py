@@ -10,7 +10,7 @@ from PIL import Image
 from scipy.signal import convolve2d
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from srgan.metrics import crop_border, gmsd, ms_ssim, ms_ssim_scales, psnr, ssim
+from srgan.metrics import crop_border, gmsd, mean_gradient, ms_ssim, ms_ssim_scales, psnr, sharpness, ssim
 from srgan.metrics.color import channel_bias
 from srgan.metrics.gmsd import _average_downsample
 from srgan.losses.content import tf_ms_ssim
@@ -283,3 +283,30 @@ def test_channel_bias_is_the_mean_signed_error_per_channel():
     assert abs(channel_bias(hr, tinted)[2] - 5) < 0.1 and channel_bias(hr, hr).tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="two RGB arrays of one shape"):
         channel_bias(hr, hr[:10])
+
+
+def test_mean_gradient_by_hand():
+    # A gray ramp rising 10 RGB levels a column, flat down the rows: on Y every dx is
+    # 10 * 219/255 (BT.601's span) and every dy 0, so the mean magnitude is 8.588...
+    ramp = np.repeat(np.repeat((np.arange(6) * 10).astype(np.uint8)[None, :, None], 6, 0), 3, 2)
+    assert mean_gradient(ramp) == pytest.approx(10 * 219 / 255, rel=1e-12)
+    # A checkerboard of 0 and 255: each of dx, dy is +-219, the magnitude 219 sqrt(2).
+    board = (np.indices((6, 6)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    board = np.repeat(board[:, :, None], 3, axis=2)
+    assert mean_gradient(board) == pytest.approx(219 * np.sqrt(2), rel=1e-12)
+    assert mean_gradient(board, border=1) == pytest.approx(219 * np.sqrt(2), rel=1e-12)
+    assert sharpness(board, ramp) == pytest.approx(10 / 255 / np.sqrt(2), rel=1e-12)
+
+
+def test_sharpness_is_one_for_the_photo_below_for_blur_above_for_sharpening():
+    from PIL import ImageFilter
+
+    photo = skimage.data.astronaut()[64:192, 160:288]
+    image = Image.fromarray(photo)
+    blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(1.5)))
+    sharpened = np.asarray(image.filter(ImageFilter.UnsharpMask(radius=2, percent=150)))
+    assert sharpness(photo, photo, border=4) == 1.0
+    assert sharpness(photo, blurred, border=4) < 0.7  # 0.58
+    assert sharpness(photo, sharpened, border=4) > 1.3  # 1.96
+    flat = np.full((16, 16, 3), 90, np.uint8)
+    assert np.isnan(sharpness(flat, photo[:16, :16]))

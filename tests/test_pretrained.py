@@ -43,7 +43,7 @@ def test_the_shipped_generator_scores_what_its_card_says_on_the_demo_test_photos
     assert summary["images"] == 40
     assert summary["checkpoints"]["model"] == str(pretrained.WEIGHTS)
     for method in ("model", "bicubic"):
-        for metric in ("psnr", "ssim", "ms_ssim", "gmsd"):
+        for metric in ("psnr", "ssim", "ms_ssim", "gmsd", "sharpness"):
             assert summary["methods"][method][metric] == pytest.approx(
                 recorded[method][metric], abs=2e-4), (method, metric)
 

@@ -20,7 +20,7 @@ from srgan.evaluation.report import COLUMNS
 from srgan.evaluation.testing import parse_compare, run_testing
 from srgan.grids import title_band
 from srgan.inference.restore import load_generator
-from srgan.metrics import gmsd, ms_ssim, psnr, ssim
+from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, sharpness, ssim
 from srgan.models import build_generator
 from srgan.run.settings import save_settings
 from tests.helpers import photo, write_run
@@ -160,18 +160,27 @@ def test_testing_scores_model_and_bicubic_as_the_spec_says(run, tmp_path, data_d
         assert float(row["ssim"]) == pytest.approx(ssim(hr, image), abs=1e-5)
         assert float(row["ms_ssim"]) == pytest.approx(ms_ssim(hr, image)[0], abs=1e-5)
         assert float(row["gmsd"]) == pytest.approx(gmsd(hr, image), abs=1e-5)
+        assert float(row["sharpness"]) == pytest.approx(sharpness(hr, image, 4), abs=1e-5)
         assert float(row["time_ms"]) > 0
 
     stored = json.loads((results / "summary.json").read_text())
     assert list(stored["methods"]) == ["bicubic", "model"]
+    hrs = [np.asarray(Image.open(data_dir / "test" / name)) for name in ("a.png", "b.png")]
+    hrs = [hr[:hr.shape[0] // 4 * 4, :hr.shape[1] // 4 * 4] for hr in hrs]
     for method in ("bicubic", "model"):
         for metric in ("psnr", "ssim", "ms_ssim", "gmsd", "time_ms"):
             mean = np.mean([float(r[metric]) for r in rows if r["method"] == method])
             assert stored["methods"][method][metric] == pytest.approx(mean, abs=1e-5)
+    # Sharpness is the set's: its mean SR gradient over its mean HR gradient.
+    srs = [np.asarray(Image.open(results / "model" / name)) for name in ("a.png", "b.png")]
+    expected = sum(map(mean_gradient, srs, [4, 4])) / sum(map(mean_gradient, hrs, [4, 4]))
+    assert stored["methods"]["model"]["sharpness"] == pytest.approx(expected, abs=1e-5)
+    assert stored["methods"]["bicubic"]["sharpness"] < 1
     assert stored["ms_ssim_scales"] == [2]  # 40x40 and 40x28 after the 4 px crop
     assert stored["device"].startswith(("CPU", "GPU"))
     markdown = (results / "summary.md").read_text()
-    assert "| method | PSNR (dB) | SSIM | MS-SSIM (2 scales) | GMSD | time (ms) |" in markdown
+    assert ("| method | PSNR (dB) | SSIM | MS-SSIM (2 scales) | GMSD | sharpness | time (ms) |"
+            in markdown)
     assert "| model |" in markdown and stored["device"] in markdown
 
     grid = np.asarray(Image.open(results / "comparison.png"))

@@ -13,7 +13,7 @@ from srgan import files
 from srgan.data.images import save_png
 from srgan.grids import centre_crop, image_grid
 
-METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "time_ms")
+METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "sharpness", "time_ms")
 COLUMNS = ("image", "method", *METRICS)
 # Larger photos show their centre at this size in the grid, at full resolution:
 # downsizing would hide the very detail being compared.
@@ -32,6 +32,13 @@ class Score:
     ms_ssim: float
     gmsd: float
     time_ms: float
+    detail: float  # the SR's mean gradient on Y (srgan/metrics/sharpness.py)
+    hr_detail: float  # the HR's
+
+    @property
+    def sharpness(self) -> float:
+        """This image's SR detail over its HR's; NaN for a flat HR."""
+        return self.detail / self.hr_detail if self.hr_detail > 0 else float("nan")
 
 
 def write_csv(path: Path, scores: list[Score]) -> None:
@@ -42,10 +49,18 @@ def write_csv(path: Path, scores: list[Score]) -> None:
 
 
 def method_means(scores: list[Score], methods: list[str]) -> dict[str, dict[str, float]]:
-    """The mean of each metric per method, in the order of `methods`."""
-    return {method: {name: float(np.mean([getattr(s, name) for s in scores if s.method == method]))
-                     for name in METRICS}
-            for method in methods}
+    """The mean of each metric per method, in the order of `methods`; sharpness as the
+    set's mean SR gradient over its mean HR gradient, so that a flat tile (no gradient
+    to compare with) weighs by its detail, nothing, instead of dividing by 0."""
+    means = {}
+    for method in methods:
+        mine = [score for score in scores if score.method == method]
+        means[method] = {name: float(np.mean([getattr(s, name) for s in mine]))
+                         for name in METRICS if name != "sharpness"}
+        hr_detail = sum(score.hr_detail for score in mine)
+        means[method]["sharpness"] = (sum(score.detail for score in mine) / hr_detail
+                                      if hr_detail > 0 else float("nan"))
+    return {method: {name: means[method][name] for name in METRICS} for method in methods}
 
 
 def scales_label(scales: list[int]) -> str:
@@ -68,18 +83,20 @@ def summary_markdown(summary: dict) -> str:
     """The seed's results table: one row per method, means over all test images."""
     lines = [
         "| method | PSNR (dB) | SSIM | MS-SSIM (" + scales_label(summary["ms_ssim_scales"])
-        + ") | GMSD | time (ms) |",
-        "|---|---|---|---|---|---|",
+        + ") | GMSD | sharpness | time (ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for method, means in summary["methods"].items():
         lines.append(f"| {method} | {means['psnr']:.4f} | {means['ssim']:.4f} | "
-                     f"{means['ms_ssim']:.4f} | {means['gmsd']:.4f} | {means['time_ms']:.2f} |")
+                     f"{means['ms_ssim']:.4f} | {means['gmsd']:.4f} | {means['sharpness']:.4f} | "
+                     f"{means['time_ms']:.2f} |")
     lines += [
         "",
         f"{summary['images']} images from {summary['test_dir']}; LR: {summary['lr']}.",
         f"Bicubic: {summary['bicubic']}. Time: {summary['timing']}, on {summary['device']}.",
         "PSNR and SSIM on the BT.601 Y channel, 4 px border cropped, SR rounded to uint8; "
-        "GMSD on the whole gray image (lower is better).",
+        "GMSD on the whole gray image (lower is better); sharpness: the SR's mean gradient "
+        "magnitude on Y over the HR's (1: as detailed as the photo, below: smoother).",
     ]
     lines.append("Checkpoints: " + ", ".join(f"{method} = {path}"
                                             for method, path in summary["checkpoints"].items()) + ".")

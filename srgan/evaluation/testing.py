@@ -31,7 +31,7 @@ from srgan.grids import sr_title
 from srgan.inference.tiling import check_tile
 from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, output_names,
                                      tile_count, tile_margin, upscale_array)
-from srgan.metrics import gmsd, ms_ssim, psnr, ssim
+from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
 
 BORDER = 4
@@ -135,7 +135,7 @@ def device_name() -> str:
 def _score(image: str, method: str, hr: np.ndarray, sr: np.ndarray, seconds: float) -> tuple[Score, int]:
     value, scales = ms_ssim(hr, sr, BORDER)
     return Score(image, method, psnr(hr, sr, BORDER), ssim(hr, sr, BORDER), value, gmsd(hr, sr),
-                 1000.0 * seconds), scales
+                 1000.0 * seconds, mean_gradient(sr, BORDER), mean_gradient(hr, BORDER)), scales
 
 
 def _timed(function, *args) -> tuple[np.ndarray, float]:
