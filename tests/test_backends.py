@@ -1,5 +1,6 @@
-"""What every Keras backend must compute alike: the degradation (and, as the JAX
-training lands, the losses and steps), and the command line's word on the backend."""
+"""What every Keras backend must compute alike: the degradation, the losses and their
+gradients, the warm-up step; and the command line's word on the backend. Each JAX side
+runs in a fresh process with TensorFlow blocked, as on the accelerator machine."""
 
 import importlib.util
 import os
@@ -200,3 +201,66 @@ def test_jax_computes_the_same_perceptual_loss(tmp_path):
     expected = float(perceptual.perceptual_loss(vgg, hr, sr))
     assert expected > 0
     assert float(value) == pytest.approx(expected, rel=1e-4)
+
+
+# The optimizers the warm-up takes, built alike in both processes.
+OPTIMIZERS = {"rmsprop": "TF1RMSprop(1e-3)", "adam": "keras.optimizers.Adam(1e-3)"}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
+    # A tiny seed generator, the seed's RMSProp (TF1's rule) or Adam, the same batches:
+    # JAX's compiled step (srgan/backends/jax_backend.py) against TensorFlow's (steps.py).
+    import keras
+    import tensorflow as tf
+
+    from srgan.registry import build_networks
+    from srgan.steps import TrainSteps
+    from srgan.training.rmsprop import TF1RMSprop
+
+    keras.utils.set_random_seed(9)
+    generator, critic = build_networks("seed", 4, 1, 48)
+    generator.save_weights(tmp_path / "generator.weights.h5")
+    rng = np.random.default_rng(9)
+    hr = [(rng.uniform(-1, 1, (4, 48, 48, 3)).cumsum(axis=2) / 10).clip(-1, 1).astype(np.float32)
+          for _ in range(5)]
+    lr = [np.asarray(to_model(downsample((batch + 1) * 127.5))) for batch in hr]
+    np.savez(tmp_path / "batches.npz", hr=np.stack(hr), lr=np.stack(lr))
+    build = lambda: eval(OPTIMIZERS[name], {"keras": keras, "TF1RMSprop": TF1RMSprop})  # noqa: E731
+    steps = TrainSteps(generator, critic, build(), build(), None,
+                       tf.random.Generator.from_seed(9), None)
+    losses = [float(steps.warmup_step(tf.constant(x), tf.constant(y))["content"])
+              for x, y in zip(lr, hr)]
+    done = run_under("jax", (
+        "import keras, numpy as np\n"
+        "from srgan.backends import jax_backend\n"
+        "from srgan.losses.content import mse_loss\n"
+        "from srgan.models import build_generator\n"
+        "from srgan.training.rmsprop import TF1RMSprop\n"
+        "generator = build_generator(4, 1)\n"
+        f"generator.load_weights({str(tmp_path / 'generator.weights.h5')!r})\n"
+        f"optimizer = {OPTIMIZERS[name]}\n"
+        "state = jax_backend.state_of(generator, optimizer)\n"
+        "step = jax_backend.warmup_step(generator, optimizer, mse_loss)\n"
+        f"data = np.load({str(tmp_path / 'batches.npz')!r})\n"
+        "losses = []\n"
+        "for x, y in zip(data['lr'], data['hr']):\n"
+        "    state, loss = step(state, x, y, 1e-3)\n"
+        "    losses.append(float(loss))\n"
+        "jax_backend.load_state(generator, optimizer, state)\n"
+        f"generator.save_weights({str(tmp_path / 'jax.weights.h5')!r})\n"
+        "print(repr(losses))\n"
+    ), tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    jax_losses = eval(done.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(jax_losses, losses, rtol=1e-4)
+    initial, trained = build_networks("seed", 4, 1, 48)[0], build_networks("seed", 4, 1, 48)[0]
+    initial.load_weights(tmp_path / "generator.weights.h5")
+    trained.load_weights(tmp_path / "jax.weights.h5")
+    pairs = list(zip(generator.trainable_weights, initial.trainable_weights, trained.trainable_weights))
+    moved = max(float(np.abs(tf_.numpy() - start.numpy()).max()) for tf_, start, _ in pairs)
+    apart = max(float(np.abs(tf_.numpy() - jax_.numpy()).max()) for tf_, _, jax_ in pairs)
+    assert moved > 1e-6 and apart < 0.01 * moved, (moved, apart)
+    for mine, theirs in zip(generator.non_trainable_weights, trained.non_trainable_weights):
+        np.testing.assert_allclose(theirs.numpy(), mine.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=mine.path)  # BatchNorm's moving statistics

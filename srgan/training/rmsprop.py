@@ -24,6 +24,7 @@ class TF1RMSprop(keras.optimizers.RMSprop):
 
     def __init__(self, learning_rate: float = 0.001, rho: float = TF1_DECAY,
                  epsilon: float = TF1_EPSILON, **kwargs):
+        kwargs.setdefault("name", "tf1_rmsprop")
         super().__init__(learning_rate=learning_rate, rho=rho, momentum=0.0, epsilon=epsilon,
                          centered=False, **kwargs)
 
