@@ -1,7 +1,7 @@
 """What each Keras backend does its own way, in one small module per backend: so far,
-taking a gradient with respect to a network's input (the WGAN-GP penalty's), and, in
-jax_backend.py, a compiled warm-up step (TensorFlow's is srgan/steps.py). Everything else
-the losses compute is keras.ops, the same under every backend."""
+taking a gradient with respect to a network's input (the WGAN-GP penalty's). Everything
+else the losses compute is keras.ops, the same under every backend; the compiled steps
+are srgan/steps.py (TensorFlow) and srgan/jax_steps.py (JAX)."""
 
 from collections.abc import Callable
 from typing import Any
