@@ -16,11 +16,22 @@ from srgan.data.degrade import downsample, from_model, to_model
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_under(backend: str, program: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    """`program` in a fresh Python under KERAS_BACKEND=`backend`, TensorFlow blocked."""
-    code = "import sys; sys.modules['tensorflow'] = None\n" + program
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "KERAS_BACKEND": backend}, timeout=300)
+def under_jax(tmp_path: Path, program: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+    """Runs `program` in a fresh Python under KERAS_BACKEND=jax with TensorFlow blocked:
+    it finds `inputs` in the dict `data` and leaves what it computed, arrays or numbers,
+    in the dict `out`, which comes back."""
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    code = ("import sys; sys.modules['tensorflow'] = None\n"
+            "import keras, numpy as np\n"
+            f"data = dict(np.load({str(tmp_path / 'inputs.npz')!r}))\n"
+            "out = {}\n" + program + "\n"
+            "assert keras.backend.backend() == 'jax'\n"
+            f"np.savez({str(tmp_path / 'outputs.npz')!r},"
+            " **{k: keras.ops.convert_to_numpy(v) for k, v in out.items()})\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "KERAS_BACKEND": "jax"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(np.load(tmp_path / "outputs.npz"))
 
 
 def test_jax_makes_the_same_lr_to_the_level_and_the_same_model_values(tmp_path):
@@ -29,18 +40,11 @@ def test_jax_makes_the_same_lr_to_the_level_and_the_same_model_values(tmp_path):
     # A real photo too: its edges are where two resizers part first.
     import skimage.data
     photo = skimage.data.astronaut()[:192, :256]
-    np.savez(tmp_path / "hr.npz", hr=hr, photo=photo)
-    done = run_under("jax", (
-        "import numpy as np, keras\n"
+    jax = under_jax(tmp_path, (
         "from srgan.data.degrade import downsample, from_model, to_model\n"
-        f"data = np.load({str(tmp_path / 'hr.npz')!r})\n"
         "out = {'lr': downsample(data['hr']), 'photo': downsample(data['photo']),\n"
         "       'model': to_model(data['hr']), 'back': from_model(to_model(data['hr']) * 0.9)}\n"
-        "assert keras.backend.backend() == 'jax'\n"
-        f"np.savez({str(tmp_path / 'jax.npz')!r}, **{{k: keras.ops.convert_to_numpy(v) for k, v in out.items()}})\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    jax = np.load(tmp_path / "jax.npz")
+    ), hr=hr, photo=photo)
     np.testing.assert_array_equal(jax["lr"], np.asarray(downsample(hr)))
     np.testing.assert_array_equal(jax["photo"], np.asarray(downsample(photo)))
     # One float32 rounding apart: XLA divides by multiplying with the reciprocal.
@@ -95,20 +99,13 @@ def test_jax_computes_the_same_content_losses_and_gradients(tmp_path):
     rng = np.random.default_rng(2)
     hr = (rng.uniform(-1, 1, (4, 48, 48, 3)).cumsum(axis=2) / 12).clip(-1, 1).astype(np.float32)
     sr = (hr + rng.normal(0, 0.1, hr.shape)).clip(-1, 1).astype(np.float32)
-    np.savez(tmp_path / "pair.npz", hr=hr, sr=sr)
-    done = run_under("jax", (
-        "import jax, numpy as np\n"
+    jax = under_jax(tmp_path, (
+        "import jax\n"
         "from srgan.losses.content import mse_loss, ssim_loss\n"
-        f"data = np.load({str(tmp_path / 'pair.npz')!r})\n"
-        "hr, sr = jax.numpy.asarray(data['hr']), jax.numpy.asarray(data['sr'])\n"
-        "out = {}\n"
         "for name, loss in (('mse', mse_loss), ('ssim', ssim_loss)):\n"
-        "    value, grad = jax.value_and_grad(lambda s: loss(hr, s))(sr)\n"
-        "    out[name], out[name + '_grad'] = np.asarray(value), np.asarray(grad)\n"
-        f"np.savez({str(tmp_path / 'jax.npz')!r}, **out)\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    jax = np.load(tmp_path / "jax.npz")
+        "    value, grad = jax.value_and_grad(lambda s: loss(data['hr'], s))(data['sr'])\n"
+        "    out[name], out[name + '_grad'] = value, grad\n"
+    ), hr=hr, sr=sr)
     for name, loss in (("mse", mse_loss), ("ssim", ssim_loss)):
         variable = tf.Variable(sr)
         with tf.GradientTape() as tape:
@@ -145,23 +142,18 @@ def test_jax_computes_the_same_gradient_penalty_and_its_gradient_by_the_weights(
     rng = np.random.default_rng(6)
     hr, sr = (rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32) for _ in range(2))
     epsilon = rng.uniform(size=(4, 1, 1, 1)).astype(np.float32)
-    np.savez(tmp_path / "inputs.npz", hr=hr, sr=sr, epsilon=epsilon)
-    done = run_under("jax", SMALL_CRITIC + (
-        "import jax, numpy as np\n"
+    jax = under_jax(tmp_path, SMALL_CRITIC + (
+        "import jax\n"
         "from srgan.losses.adversarial import gradient_penalty\n"
         "critic = small_critic()\n"
         f"critic.load_weights({str(tmp_path / 'critic.weights.h5')!r})\n"
-        f"data = {{k: jax.numpy.asarray(v) for k, v in np.load({str(tmp_path / 'inputs.npz')!r}).items()}}\n"
         "fixed = [v.value for v in critic.non_trainable_variables]\n"
         "def penalty(weights):\n"
         "    score = lambda x: critic.stateless_call(weights, fixed, x)[0]\n"
         "    return gradient_penalty(score, data['hr'], data['sr'], data['epsilon'])\n"
         "value, grads = jax.value_and_grad(penalty)([v.value for v in critic.trainable_variables])\n"
-        f"np.savez({str(tmp_path / 'jax.npz')!r}, value=np.asarray(value),"
-        " **{f'g{i}': np.asarray(g) for i, g in enumerate(grads)})\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    jax = np.load(tmp_path / "jax.npz")
+        "out = {'value': value, **{f'g{i}': g for i, g in enumerate(grads)}}\n"
+    ), hr=hr, sr=sr, epsilon=epsilon)
     with tf.GradientTape() as tape:
         value = gradient_penalty(critic, tf.constant(hr), tf.constant(sr), tf.constant(epsilon))
     grads = tape.gradient(value, critic.trainable_variables)
@@ -186,27 +178,23 @@ def test_jax_computes_the_same_perceptual_loss(tmp_path):
     rng = np.random.default_rng(8)
     hr = rng.uniform(-1, 1, (2, 48, 48, 3)).astype(np.float32)
     sr = (hr + rng.normal(0, 0.2, hr.shape)).clip(-1, 1).astype(np.float32)
-    np.savez(tmp_path / "pair.npz", hr=hr, sr=sr)
-    done = run_under("jax", (
-        "import numpy as np\n"
+    jax = under_jax(tmp_path, (
         "from srgan.losses import perceptual\n"
         f"vgg = perceptual.build_vgg_features({str(tmp_path / 'vgg.weights.h5')!r})\n"
-        f"data = np.load({str(tmp_path / 'pair.npz')!r})\n"
-        "print(repr(float(perceptual.perceptual_loss(vgg, data['hr'], data['sr']))),"
-        " vgg.output_shape)\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    value, shape = done.stdout.split(" ", 1)
-    assert shape.strip() == "(None, 4, 4, 512)"  # SAME pooling under JAX too
+        "out = {'loss': perceptual.perceptual_loss(vgg, data['hr'], data['sr']),\n"
+        "       'shape': np.array(vgg.output_shape[1:])}\n"
+    ), hr=hr, sr=sr)
+    assert jax["shape"].tolist() == [4, 4, 512]  # SAME pooling under JAX too
     expected = float(perceptual.perceptual_loss(vgg, hr, sr))
     assert expected > 0
-    assert float(value) == pytest.approx(expected, rel=1e-4)
+    assert float(jax["loss"]) == pytest.approx(expected, rel=1e-4)
 
 
 # The optimizers the warm-up takes, built alike in both processes.
 OPTIMIZERS = {"rmsprop": "TF1RMSprop(1e-3)", "adam": "keras.optimizers.Adam(1e-3)"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
     # A tiny seed generator, the seed's RMSProp (TF1's rule) or Adam, the same batches:
@@ -225,14 +213,12 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
     hr = [(rng.uniform(-1, 1, (4, 48, 48, 3)).cumsum(axis=2) / 10).clip(-1, 1).astype(np.float32)
           for _ in range(5)]
     lr = [np.asarray(to_model(downsample((batch + 1) * 127.5))) for batch in hr]
-    np.savez(tmp_path / "batches.npz", hr=np.stack(hr), lr=np.stack(lr))
     build = lambda: eval(OPTIMIZERS[name], {"keras": keras, "TF1RMSprop": TF1RMSprop})  # noqa: E731
     steps = TrainSteps(generator, critic, build(), build(), None,
                        tf.random.Generator.from_seed(9), None)
     losses = [float(steps.warmup_step(tf.constant(x), tf.constant(y))["content"])
               for x, y in zip(lr, hr)]
-    done = run_under("jax", (
-        "import keras, numpy as np\n"
+    jax = under_jax(tmp_path, (
         "from srgan import jax_steps\n"
         "from srgan.models import build_generator\n"
         "from srgan.training.rmsprop import TF1RMSprop\n"
@@ -241,18 +227,15 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
         f"optimizer = {OPTIMIZERS[name]}\n"
         "state = jax_steps.state_of(generator, optimizer)\n"
         "step = jax_steps.warmup_step(generator, optimizer)\n"
-        f"data = np.load({str(tmp_path / 'batches.npz')!r})\n"
         "losses = []\n"
         "for x, y in zip(data['lr'], data['hr']):\n"
         "    state, loss = step(state, x, y, 1e-3)\n"
         "    losses.append(float(loss))\n"
         "jax_steps.load_state(generator, optimizer, state)\n"
         f"generator.save_weights({str(tmp_path / 'jax.weights.h5')!r})\n"
-        "print(repr(losses))\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    jax_losses = eval(done.stdout.strip().splitlines()[-1])
-    np.testing.assert_allclose(jax_losses, losses, rtol=1e-4)
+        "out['losses'] = np.array(losses)\n"
+    ), hr=np.stack(hr), lr=np.stack(lr))
+    np.testing.assert_allclose(jax["losses"], losses, rtol=1e-4)
     initial, trained = build_networks("seed", 4, 1, 48)[0], build_networks("seed", 4, 1, 48)[0]
     initial.load_weights(tmp_path / "generator.weights.h5")
     trained.load_weights(tmp_path / "jax.weights.h5")
@@ -265,6 +248,7 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
                                    err_msg=mine.path)  # BatchNorm's moving statistics
 
 
+@pytest.mark.slow
 def test_jax_takes_the_same_first_five_gan_steps(tmp_path):
     # The seed's model, tiny, the seed's RMSProp: five critic and generator steps (MSE for
     # two, then the SSIM content loss), the penalty's mixing weights drawn as TensorFlow
@@ -287,7 +271,6 @@ def test_jax_takes_the_same_first_five_gan_steps(tmp_path):
     lr = np.stack([np.asarray(to_model(downsample((batch + 1) * 127.5))) for batch in hr])
     draws = tf.random.Generator.from_seed(10)
     epsilon = np.stack([draws.uniform([2, 1, 1, 1]).numpy() for _ in range(5)])
-    np.savez(tmp_path / "batches.npz", hr=hr, lr=lr, epsilon=epsilon)
     steps = TrainSteps(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3), None,
                        tf.random.Generator.from_seed(10), ssim_loss)
     expected = []
@@ -295,8 +278,7 @@ def test_jax_takes_the_same_first_five_gan_steps(tmp_path):
         terms = {**steps.critic_step(tf.constant(lr[i]), tf.constant(hr[i])),
                  **steps.generator_step(tf.constant(lr[i]), tf.constant(hr[i]), tf.constant(i < 2))}
         expected.append({name: float(value) for name, value in terms.items() if name != "vgg"})
-    done = run_under("jax", (
-        "import json, numpy as np\n"
+    jax = under_jax(tmp_path, (
         "from srgan import jax_steps\n"
         "from srgan.losses.content import ssim_loss\n"
         "from srgan.models import build_critic, build_generator\n"
@@ -308,25 +290,22 @@ def test_jax_takes_the_same_first_five_gan_steps(tmp_path):
         "g_state = jax_steps.state_of(generator, optimizers[0])\n"
         "c_state = jax_steps.state_of(critic, optimizers[1])\n"
         "critic_step, generator_step = jax_steps.gan_steps(generator, critic, *optimizers, ssim_loss)\n"
-        f"data = np.load({str(tmp_path / 'batches.npz')!r})\n"
-        "terms = []\n"
         "for i in range(5):\n"
         "    lr, hr = data['lr'][i], data['hr'][i]\n"
-        "    g_state, c_state, critic_terms = critic_step(g_state, c_state, lr, hr, data['epsilon'][i], 1e-3)\n"
-        "    g_state, generator_terms = generator_step(g_state, c_state, lr, hr, i < 2, 1e-3)\n"
-        "    terms.append({k: float(v) for k, v in {**critic_terms, **generator_terms}.items()})\n"
+        "    g_state, c_state, terms = critic_step(g_state, c_state, lr, hr, data['epsilon'][i], 1e-3)\n"
+        "    g_state, more = generator_step(g_state, c_state, lr, hr, i < 2, 1e-3)\n"
+        "    for name, value in {**terms, **more}.items():\n"
+        "        out.setdefault(name, []).append(float(value))\n"
         "jax_steps.load_state(generator, optimizers[0], g_state)\n"
         "jax_steps.load_state(critic, optimizers[1], c_state)\n"
         f"generator.save_weights({str(tmp_path / 'jax_generator.weights.h5')!r})\n"
         f"critic.save_weights({str(tmp_path / 'jax_critic.weights.h5')!r})\n"
-        "print(json.dumps(terms))\n"
-    ), tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    import json
-    for step, (mine, theirs) in enumerate(zip(expected, json.loads(done.stdout.strip().splitlines()[-1]))):
-        assert mine.keys() == theirs.keys()
-        for name in mine:
-            assert theirs[name] == pytest.approx(mine[name], rel=1e-3, abs=1e-6), (step, name)
+        "out = {name: np.array(values) for name, values in out.items()}\n"
+    ), hr=hr, lr=lr, epsilon=epsilon)
+    assert jax.keys() == expected[0].keys()
+    for name in jax:
+        np.testing.assert_allclose(jax[name], [terms[name] for terms in expected], rtol=1e-3,
+                                   atol=1e-6, err_msg=name)
     # The trainable weights as one vector, their distance against their movement. The
     # critic's is looser: its penalty's gradient changes with which LeakyReLUs are active,
     # and at the reference's small initial weights many sit near 0, so moving SR by 1e-6
