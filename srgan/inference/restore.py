@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from srgan import precision as precisions
 from srgan.config import TrainConfig
