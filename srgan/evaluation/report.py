@@ -12,6 +12,7 @@ import numpy as np
 from srgan import files
 from srgan.data.images import save_png
 from srgan.grids import centre_crop, image_grid
+from srgan.metrics.sharpness import detail_ratio
 
 METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "sharpness", "time_ms")
 COLUMNS = ("image", "method", *METRICS)
@@ -38,7 +39,7 @@ class Score:
     @property
     def sharpness(self) -> float:
         """This image's SR detail over its HR's; NaN for a flat HR."""
-        return self.detail / self.hr_detail if self.hr_detail > 0 else float("nan")
+        return detail_ratio(self.detail, self.hr_detail)
 
 
 def write_csv(path: Path, scores: list[Score]) -> None:
@@ -57,9 +58,8 @@ def method_means(scores: list[Score], methods: list[str]) -> dict[str, dict[str,
         mine = [score for score in scores if score.method == method]
         means[method] = {name: float(np.mean([getattr(s, name) for s in mine]))
                          for name in METRICS if name != "sharpness"}
-        hr_detail = sum(score.hr_detail for score in mine)
-        means[method]["sharpness"] = (sum(score.detail for score in mine) / hr_detail
-                                      if hr_detail > 0 else float("nan"))
+        means[method]["sharpness"] = detail_ratio(sum(score.detail for score in mine),
+                                                  sum(score.hr_detail for score in mine))
     return {method: {name: means[method][name] for name in METRICS} for method in methods}
 
 

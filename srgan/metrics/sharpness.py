@@ -26,9 +26,13 @@ def mean_gradient(image: np.ndarray, border: int = 0) -> float:
     return float(np.mean(np.sqrt(dx * dx + dy * dy)))
 
 
+def detail_ratio(detail: float, reference: float) -> float:
+    """An SR's mean gradient over its HR's (or a set's sums): NaN for a flat HR."""
+    return detail / reference if reference > 0 else float("nan")
+
+
 def sharpness(hr: np.ndarray, sr: np.ndarray, border: int = 0) -> float:
     """mean_gradient(sr) / mean_gradient(hr): 1 is as detailed as the photo; NaN where
     the HR is flat (nothing to compare with)."""
     check_image_pair(hr, sr)
-    reference = mean_gradient(hr, border)
-    return mean_gradient(sr, border) / reference if reference > 0 else float("nan")
+    return detail_ratio(mean_gradient(sr, border), mean_gradient(hr, border))
