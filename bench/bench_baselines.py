@@ -25,6 +25,7 @@ import tensorflow as tf  # noqa: E402
 
 from srgan.evaluation.testing import device_name  # noqa: E402
 from srgan.registry import NAMES as MODELS  # noqa: E402
+from srgan.training.draws import penalty_draws  # noqa: E402
 
 
 def inference_flops(generator: keras.Model, batch: int) -> int:
@@ -51,7 +52,7 @@ def main() -> None:
         generator = steps.generator
         predict = tf.function(lambda x: generator(x, training=False))
         runs = [("training step", batch,
-                 lambda: (steps.critic_step(lr, hr), steps.generator_step(lr, hr, use_mse)),
+                 lambda: (steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), steps.generator_step(lr, hr, use_mse)),
                  sum(flops[part][0] for part in ("critic", "generator"))),
                 (f"inference, batch {batch}", batch, lambda: predict(lr), inference_flops(generator, batch)),
                 ("inference, 1 image", 1, lambda: predict(lr[:1]), inference_flops(generator, 1))]

@@ -34,6 +34,7 @@ from skimage import data as skdata  # noqa: E402
 
 from srgan.config import TrainConfig  # noqa: E402
 from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.training.draws import penalty_draws  # noqa: E402
 
 CROP = 48
 PHOTO = 4 * CROP  # 16 crop areas a photo
@@ -88,7 +89,7 @@ def bare_step(config: TrainConfig):
     if config.n_epoch_init:
         return lambda: steps.warmup_step(lr, hr)
     use_mse = tf.constant(False)
-    return lambda: {**steps.critic_step(lr, hr), **steps.generator_step(lr, hr, use_mse)}
+    return lambda: {**steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), **steps.generator_step(lr, hr, use_mse)}
 
 
 def main() -> None:

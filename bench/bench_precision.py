@@ -14,6 +14,7 @@ same numbers as in a run of both.
 """
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ from srgan.registry import build_networks  # noqa: E402
 from srgan.steps import TrainSteps  # noqa: E402
 from srgan.training.batchnorm import recompute_batchnorm_statistics  # noqa: E402
 from srgan.training.recipe import optimizers  # noqa: E402
+from srgan.training.draws import penalty_draws  # noqa: E402
 
 
 def batches(photos, batch_size: int, seed: int):
@@ -53,7 +55,7 @@ def build_steps(policy: str) -> TrainSteps:
     config = TrainConfig(warmup_optimizer="adam", warmup_lr=2e-4)
     generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
     return TrainSteps(generator, critic, generator_optimizer, critic_optimizer, None,
-                      tf.random.Generator.from_seed(0), content_loss("ssim"), warmup_optimizer)
+                      content_loss("ssim"), warmup_optimizer)
 
 
 def warm_up(policy: str, photos, data_dir: Path, args) -> None:
@@ -64,7 +66,7 @@ def warm_up(policy: str, photos, data_dir: Path, args) -> None:
     losses = [float(steps.warmup_step(*next(data))["content"]) for _ in range(args.steps)]
     minutes = (time.perf_counter() - start) / 60
     recompute_batchnorm_statistics(generator, (lr for lr, _ in
-                                               training_dataset(photos, 16, -1, 1, 48).take(32)))
+                                               itertools.islice(training_dataset(photos, 16, -1, 1, 48), 32)))
     validator = Validator(generator, data_dir, args.val_images, margin=16)
     scores = validator.score()
     print(f"{policy:15} {args.steps} warm-up steps in {minutes:.1f} min; MSE first/last 50: "
@@ -81,7 +83,7 @@ def gan_run(policy: str, photos, args) -> None:
     use_mse = tf.constant(False)
     for _ in range(args.gan_steps):
         lr, hr = next(data)
-        for name, value in {**steps.critic_step(lr, hr), **steps.generator_step(lr, hr, use_mse)}.items():
+        for name, value in {**steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), **steps.generator_step(lr, hr, use_mse)}.items():
             terms.setdefault(name, []).append(float(value))
     print(f"{policy:15} {args.gan_steps} GAN steps: " + ", ".join(
         f"{name} {min(values):.4g}..{max(values):.4g}" for name, values in terms.items()), flush=True)

@@ -11,6 +11,7 @@ ratio to the 3x3 conv yardstick of the same type timed in the same run; then the
 full step fed by the real tf.data pipeline against constant tensors.
 """
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -24,13 +25,14 @@ import tensorflow as tf  # noqa: E402
 from srgan.data.demo import build_demo_set  # noqa: E402
 from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
 from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.training.draws import penalty_draws  # noqa: E402
 
 
 def step_calls(steps, lr, hr) -> dict:
     use_mse = tf.constant(False)
-    full = lambda: (steps.critic_step(lr, hr), steps.generator_step(lr, hr, use_mse))  # noqa: E731
+    full = lambda: (steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), steps.generator_step(lr, hr, use_mse))  # noqa: E731
     return {"full GAN step (critic + generator)": (full, ("critic", "generator")),
-            "critic update alone": (lambda: steps.critic_step(lr, hr), ("critic",)),
+            "critic update alone": (lambda: steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), ("critic",)),
             "generator update alone": (lambda: steps.generator_step(lr, hr, use_mse), ("generator",)),
             "generator-only MSE step (warm-up)": (lambda: steps.warmup_step(lr, hr), ("warmup",))}
 
@@ -77,11 +79,11 @@ def main() -> None:
     use_mse = tf.constant(False)
 
     def full(lr: tf.Tensor, hr: tf.Tensor):
-        return steps.critic_step(lr, hr), steps.generator_step(lr, hr, use_mse)
+        return steps.critic_step(lr, hr, penalty_draws(0, 0, steps.global_batch(hr))), steps.generator_step(lr, hr, use_mse)
 
     # Full batches only: the partial last batch of an epoch would flatter the pipeline.
-    batches = iter(training_dataset(photos, batch, epoch=0, seed=0)
-                   .filter(lambda lr, hr: tf.shape(hr)[0] == batch).repeat())
+    batches = (pair for _ in itertools.count()
+               for pair in training_dataset(photos, batch, epoch=0, seed=0) if pair[1].shape[0] == batch)
     full(*next(batches))
     # Interleaved, so that load from other processes hits both alike.
     constant, real = [], []

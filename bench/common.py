@@ -163,7 +163,7 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     generator_optimizer.build(generator.trainable_variables)
     critic_optimizer.build(critic.trainable_variables)
     return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                             tf.random.Generator.from_seed(0), content, warmup_optimizer, jit=jit)
+                             content, warmup_optimizer, jit=jit)
 
 
 def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:

@@ -77,7 +77,7 @@ def sweep(args: argparse.Namespace) -> None:
             config = TrainConfig(warmup_optimizer=name, warmup_lr=float(rate))
             generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
             steps = TrainSteps(generator, critic, generator_optimizer, critic_optimizer, None,
-                               tf.random.Generator.from_seed(args.seed), content_loss("ssim"),
+                               content_loss("ssim"),
                                warmup_optimizer)
             validator = Validator(generator, data_dir, args.val_images, margin=12)
             batches = (batch for epoch in itertools.count()
@@ -92,8 +92,8 @@ def sweep(args: argparse.Namespace) -> None:
                     float(steps.warmup_step(*next(batches))["content"])
                     count += 1
                 clock += time.perf_counter() - start
-                recompute_batchnorm_statistics(generator, (lr for lr, _ in training_dataset(
-                    photos, 16, -1, args.seed, 48).take(32)))
+                recompute_batchnorm_statistics(generator, (lr for lr, _ in itertools.islice(training_dataset(
+                    photos, 16, -1, args.seed, 48), 32)))
                 scores = validator.score()
                 row = [variant, f"{clock / 60:.2f}", count, f"{scores['psnr_y']:.3f}",
                        f"{scores['ssim_y']:.4f}", f"{validator.bicubic['psnr_y']:.3f}",

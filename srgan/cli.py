@@ -130,10 +130,11 @@ def import_tensorflow_quietly() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        check(args)  # before TensorFlow loads: a bad command answers at once
-        import_tensorflow_quietly()
-        from srgan.distribute import split_cpu_devices
-        split_cpu_devices()  # before TensorFlow's first op initialises its devices
+        backend = check(args)  # before TensorFlow loads: a bad command answers at once
+        if backend == "tensorflow":
+            import_tensorflow_quietly()
+            from srgan.distribute import split_cpu_devices
+            split_cpu_devices()  # before TensorFlow's first op initialises its devices
         run(args)
     except UserError as error:
         log.error(f"error: {error}")

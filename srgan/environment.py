@@ -110,8 +110,9 @@ def tf_config() -> dict | None:
 # Keras 3's backends, and the module each needs.
 KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
                   "openvino": "openvino"}
-# What the command line runs on so far (the networks and metrics run under JAX too).
-CLI_BACKENDS = ("tensorflow",)
+# What the command line runs on: TensorFlow, the reference, and JAX, for accelerators
+# that have no TensorFlow.
+CLI_BACKENDS = ("tensorflow", "jax")
 
 
 def _configured_backend() -> tuple[str, str]:
@@ -147,8 +148,7 @@ def keras_backend() -> str:
         raise UserError(f"{said_by} is {backend}, which is not installed; installed here: "
                         f"{installed} (the command line runs on {', '.join(CLI_BACKENDS)})")
     if backend not in CLI_BACKENDS:
-        raise UserError(f"{said_by} is {backend}: the command line trains and runs on "
-                        f"{', '.join(CLI_BACKENDS)} so far (the networks and metrics also run "
-                        "under JAX: scripts/warmup_jax.py). Unset KERAS_BACKEND or set it to "
-                        "tensorflow.")
+        raise UserError(f"{said_by} is {backend}: the command line runs on "
+                        f"{' and '.join(CLI_BACKENDS)}. Unset KERAS_BACKEND (TensorFlow) or set "
+                        "it to one of those.")
     return backend

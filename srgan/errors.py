@@ -1,6 +1,7 @@
 """The errors that reach the user as one line, not a stack trace."""
 
 import re
+import sys
 
 
 # "{{function_node NAME}} " before a message raised inside a tf.function.
@@ -30,8 +31,12 @@ def describe_os_error(error: OSError) -> str:
 
 def tensorflow_file_errors() -> tuple[type[Exception], ...]:
     """TensorFlow's errors for what the file system refused (full, read-only, a file
-    where a folder should be), and for memory running out: a user meets and fixes these."""
-    import tensorflow as tf  # here, so that `--help` answers without TensorFlow
+    where a folder should be), and for memory running out: a user meets and fixes these.
+    None where TensorFlow is not loaded, or not loaded whole (an import cut short by
+    Ctrl+C): importing it here, while another error is handled, would raise anew."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not hasattr(tf, "errors"):
+        return ()
     return (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError,
             tf.errors.FailedPreconditionError, tf.errors.NotFoundError,
             tf.errors.AlreadyExistsError)

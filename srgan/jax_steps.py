@@ -1,122 +1,235 @@
-"""The compiled training steps under Keras' JAX backend: the warm-up, the seed's critic
-step and its generator step, as srgan/steps.py's TrainSteps computes them under
-TensorFlow (tests/test_backends.py holds their first steps equal).
+"""The training steps under Keras' JAX backend, behind srgan/steps.py's interface: the
+warm-up, the critic step and the generator step of the seed's model and of both
+baselines, computing what TensorFlow's TrainSteps computes (tests/test_backends.py holds
+their first steps equal).
 
-JAX's steps are pure functions: the networks' and optimizers' variables travel as explicit
-state (state_of), through Keras' stateless_call and stateless_apply, and go back into the
-Keras variables (load_state) to be saved or scored. The training loop around them is still
-TensorFlow's (srgan/training/loop.py).
+JAX's steps are pure, jitted functions: the networks' and optimizers' variables travel as
+explicit state, through Keras' stateless_call and stateless_apply. The state is taken up
+from the Keras variables at the first step after a `reload` (a restore, a recomputation
+of the BatchNorm statistics) and written back into them at `sync` (to save or score).
 """
 
-import functools
-from collections.abc import Callable
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import keras
 
-from srgan.losses.adversarial import critic_loss, generator_adversarial_loss, gradient_penalty
+from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, generator_adversarial_loss,
+                                     generator_bce_loss, gradient_penalty)
 from srgan.losses.content import mse_loss
+from srgan.losses.perceptual import perceptual_loss
+from srgan.models.srresnet import discriminator_logits
 
-# A network's trainable values, its non-trainable ones, its optimizer's variables.
-State = tuple[list[jax.Array], list[jax.Array], list[jax.Array]]
-
-
-def state_of(network: keras.Model, optimizer: keras.optimizers.Optimizer) -> State:
-    """The values a step carries for `network`, its optimizer's slots built first."""
-    optimizer.build(network.trainable_variables)
-    return ([v.value for v in network.trainable_variables],
-            [v.value for v in network.non_trainable_variables],
-            [v.value for v in optimizer.variables])
+State = dict[str, Any]
+Losses = dict[str, jax.Array]
 
 
-def load_state(network: keras.Model, optimizer: keras.optimizers.Optimizer, state: State) -> None:
-    """Writes a step's state back into the Keras variables (to save or score them)."""
-    variables = (network.trainable_variables, network.non_trainable_variables,
-                 optimizer.variables)
-    for group, values in zip(variables, state, strict=True):
-        for variable, value in zip(group, values, strict=True):
-            variable.assign(value)
+def _shared_call(model: keras.Model, network: keras.Model) -> Callable:
+    """`model`'s stateless call over the variable lists of `network`, whose variables it
+    shares (a discriminator up to its logit): (weights, fixed, x) -> (y, fixed)."""
+    if model is network:
+        return lambda weights, fixed, x: network.stateless_call(weights, fixed, x, training=True)
+    where = {id(v): i for i, v in enumerate(network.trainable_variables)}
+    fixed_where = {id(v): i for i, v in enumerate(network.non_trainable_variables)}
+    picks = [where[id(v)] for v in model.trainable_variables]
+    fixed_picks = [fixed_where[id(v)] for v in model.non_trainable_variables]
+
+    def call(weights, fixed, x):
+        y, moved = model.stateless_call([weights[i] for i in picks],
+                                        [fixed[i] for i in fixed_picks], x, training=True)
+        fixed = list(fixed)
+        for i, value in zip(fixed_picks, moved):
+            fixed[i] = value
+        return y, fixed
+    return call
 
 
-def warmup_step(generator: keras.Model, optimizer: keras.optimizers.Optimizer
-                ) -> Callable[[State, jax.Array, jax.Array, float], tuple[State, jax.Array]]:
-    """The MSE warm-up step, jitted: (state, lr, hr, learning rate) -> (state, loss),
-    images in model values."""
-    rate_index = _rate_index(optimizer)
+class JaxSteps:
+    """The seed's model: MSE warm-up, WGAN-GP critic, generator on content (MSE for the
+    first epochs), VGG where given, and -1e-3 mean(D(SR))."""
 
-    def loss_of(trainable, non_trainable, lr, hr):
-        sr, non_trainable = generator.stateless_call(trainable, non_trainable, lr, training=True)
-        return mse_loss(hr, sr), non_trainable
+    replicas = 1
 
-    @jax.jit
-    def step(state: State, lr: jax.Array, hr: jax.Array, rate: float) -> tuple[State, jax.Array]:
-        trainable, non_trainable, slots = state
-        (value, non_trainable), grads = jax.value_and_grad(loss_of, has_aux=True)(
-            trainable, non_trainable, lr, hr)
-        trainable, slots = optimizer.stateless_apply(_with_rate(slots, rate_index, rate), grads,
-                                                     trainable)
-        return (trainable, non_trainable, slots), value
+    def __init__(self, generator: keras.Model, critic: keras.Model,
+                 generator_optimizer: keras.optimizers.Optimizer,
+                 critic_optimizer: keras.optimizers.Optimizer,
+                 vgg: keras.Model | None, content: Callable[[Any, Any], Any],
+                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
+                 strategy: None = None):
+        """As TrainSteps; `jit` changes nothing (JAX's steps are always compiled), and
+        there is no tf.distribute `strategy`."""
+        self.generator = generator
+        self.critic = critic
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        self.warmup_optimizer = warmup_optimizer or generator_optimizer
+        self.vgg = vgg
+        self.content = content
+        self._optimizers = {"generator": (generator_optimizer, generator),
+                            "critic": (critic_optimizer, critic)}
+        # One state per optimizer: the warm-up's is the generator's unless set apart.
+        self._warmup_key = "generator"
+        if self.warmup_optimizer is not generator_optimizer:
+            self._optimizers["warmup"] = (self.warmup_optimizer, generator)
+            self._warmup_key = "warmup"
+        for optimizer, network in self._optimizers.values():
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
+        self._rate_index = {key: _rate_index(optimizer)
+                            for key, (optimizer, _) in self._optimizers.items()}
+        self._score = _shared_call(self._scorer(), critic)
+        self._state: State | None = None
+        self._rate = float(keras.ops.convert_to_numpy(generator_optimizer.learning_rate))
+        self._warmup = jax.jit(self._warmup_fn)
+        self._critic = jax.jit(self._critic_fn)
+        self._generator = jax.jit(self._generator_fn, static_argnums=3)
 
-    return step
+    def _scorer(self) -> keras.Model:
+        return self.critic
 
+    # The interface the training loop uses, as TrainSteps'.
 
-def gan_steps(generator: keras.Model, critic: keras.Model,
-              generator_optimizer: keras.optimizers.Optimizer,
-              critic_optimizer: keras.optimizers.Optimizer,
-              content: Callable[[Any, Any], Any]) -> tuple[Callable, Callable]:
-    """The seed's WGAN-GP critic step and generator step, jitted, over (generator state,
-    critic state) as state_of gives them. As TensorFlow's TrainSteps: the critic step calls
-    the generator in training mode too (its BatchNorm statistics move), and the generator
-    step's content is MSE where `use_mse`, else `content`.
+    def warmup_step(self, lr, hr) -> Losses:
+        self._state, terms = self._warmup(self._take(), lr, hr, self._rate)
+        return terms
 
-        critic_step(g_state, c_state, lr, hr, epsilon, rate) -> (g_state, c_state, terms)
-        generator_step(g_state, c_state, lr, hr, use_mse, rate) -> (g_state, terms)
-    """
-    critic_rate = _rate_index(critic_optimizer)
-    generator_rate = _rate_index(generator_optimizer)
+    def critic_step(self, lr, hr, epsilon) -> Losses:
+        self._state, terms = self._critic(self._take(), lr, hr, epsilon, self._rate)
+        return terms
 
-    @jax.jit
-    def critic_step(g_state, c_state, lr, hr, epsilon, rate):
-        g_trainable, g_fixed, g_slots = g_state
-        c_trainable, c_fixed, c_slots = c_state
-        sr, g_fixed = generator.stateless_call(g_trainable, g_fixed, lr, training=True)
+    def generator_step(self, lr, hr, use_mse: bool) -> Losses:
+        self._state, terms = self._generator(self._take(), lr, hr, bool(use_mse), self._rate)
+        return terms
 
-        def loss_of(weights):
-            def score(images):
-                return critic.stateless_call(weights, c_fixed, images, training=True)[0]
-            real, fake = jnp.split(score(jnp.concatenate([hr, sr], 0)), 2)
-            penalty = gradient_penalty(score, hr, sr, epsilon)
-            loss, wasserstein = critic_loss(real, fake, penalty)
-            return loss, (wasserstein, penalty)
+    def set_learning_rate(self, rate: float) -> None:
+        self._rate = float(rate)
+        for optimizer, _ in self._optimizers.values():
+            optimizer.learning_rate.assign(rate)
 
-        (loss, (wasserstein, penalty)), grads = jax.value_and_grad(loss_of, has_aux=True)(c_trainable)
-        c_trainable, c_slots = critic_optimizer.stateless_apply(
-            _with_rate(c_slots, critic_rate, rate), grads, c_trainable)
-        terms = {"wasserstein": wasserstein, "gp": penalty, "critic": loss}
-        return (g_trainable, g_fixed, g_slots), (c_trainable, c_fixed, c_slots), terms
+    def global_batch(self, hr) -> int:
+        return int(hr.shape[0])
 
-    @functools.partial(jax.jit, static_argnums=4)
-    def generator_step(g_state, c_state, lr, hr, use_mse, rate):
-        g_trainable, g_fixed, g_slots = g_state
-        c_trainable, c_fixed, _ = c_state
+    def distribute(self, batches: Iterator) -> Iterator:
+        return batches
 
+    def sync(self) -> None:
+        """Writes the steps' state into the Keras variables."""
+        if self._state is None:
+            return
+        for key, variables in self._variables().items():
+            for variable, value in zip(variables, self._state[key], strict=True):
+                variable.assign(value)
+
+    def reload(self) -> None:
+        """Drops the steps' state: the next step takes the Keras variables up again."""
+        self._state = None
+
+    def _variables(self) -> dict[str, list]:
+        found = {"g": self.generator.trainable_variables,
+                 "gf": self.generator.non_trainable_variables,
+                 "c": self.critic.trainable_variables,
+                 "cf": self.critic.non_trainable_variables}
+        for key, (optimizer, _) in self._optimizers.items():
+            found[f"slots_{key}"] = optimizer.variables
+        return found
+
+    def _take(self) -> State:
+        if self._state is None:
+            self._state = {key: [v.value for v in variables]
+                           for key, variables in self._variables().items()}
+        return self._state
+
+    def _apply(self, state: State, key: str, network_key: str, grads, rate) -> State:
+        optimizer = self._optimizers[key][0]
+        slots = _with_rate(state[f"slots_{key}"], self._rate_index[key], rate)
+        weights, slots = optimizer.stateless_apply(slots, grads, state[network_key])
+        return {**state, network_key: weights, f"slots_{key}": slots}
+
+    # The pure steps.
+
+    def _warmup_fn(self, state: State, lr, hr, rate) -> tuple[State, Losses]:
         def loss_of(weights, fixed):
-            sr, fixed = generator.stateless_call(weights, fixed, lr, training=True)
-            pixels = (mse_loss if use_mse else content)(hr, sr)
-            scores = critic.stateless_call(c_trainable, c_fixed, sr, training=True)[0]
-            adversarial = generator_adversarial_loss(scores)
-            return pixels + adversarial, (fixed, pixels, adversarial)
+            sr, fixed = self.generator.stateless_call(weights, fixed, lr, training=True)
+            return mse_loss(hr, sr), fixed
 
-        (loss, (g_fixed, pixels, adversarial)), grads = jax.value_and_grad(loss_of, has_aux=True)(
-            g_trainable, g_fixed)
-        g_trainable, g_slots = generator_optimizer.stateless_apply(
-            _with_rate(g_slots, generator_rate, rate), grads, g_trainable)
-        terms = {"content": pixels, "adversarial": adversarial, "generator": loss}
-        return (g_trainable, g_fixed, g_slots), terms
+        (loss, fixed), grads = jax.value_and_grad(loss_of, has_aux=True)(state["g"], state["gf"])
+        state = self._apply({**state, "gf": fixed}, self._warmup_key, "g", grads, rate)
+        return state, {"content": loss}
 
-    return critic_step, generator_step
+    def _critic_fn(self, state: State, lr, hr, epsilon, rate) -> tuple[State, Losses]:
+        # As TensorFlow's step: the generator runs in training mode, its BatchNorm
+        # statistics move.
+        sr, g_fixed = self.generator.stateless_call(state["g"], state["gf"], lr, training=True)
+        (loss, (fixed, terms)), grads = jax.value_and_grad(self._critic_loss, has_aux=True)(
+            state["c"], state["cf"], hr, sr, epsilon)
+        state = self._apply({**state, "gf": g_fixed, "cf": fixed}, "critic", "c", grads, rate)
+        return state, terms
+
+    def _critic_loss(self, weights, fixed, hr, sr, epsilon):
+        def score(images):
+            return self._score(weights, fixed, images)[0]
+        # One critic call on the joined batch, as TensorFlow's step: no BatchNorm.
+        real, fake = jnp.split(score(jnp.concatenate([hr, sr], 0)), 2)
+        penalty = gradient_penalty(score, hr, sr, epsilon)
+        loss, wasserstein = critic_loss(real, fake, penalty)
+        return loss, (fixed, {"wasserstein": wasserstein, "gp": penalty, "critic": loss})
+
+    def _generator_fn(self, state: State, lr, hr, use_mse: bool, rate) -> tuple[State, Losses]:
+        def loss_of(weights, fixed, critic_fixed):
+            sr, fixed = self.generator.stateless_call(weights, fixed, lr, training=True)
+            scores, critic_fixed = self._score(state["c"], critic_fixed, sr)
+            loss, terms = self._generator_loss(hr, sr, scores, use_mse)
+            return loss, (fixed, critic_fixed, terms)
+
+        (_, (fixed, critic_fixed, terms)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+            state["g"], state["gf"], state["cf"])
+        state = self._apply({**state, "gf": fixed, "cf": critic_fixed}, "generator", "g", grads, rate)
+        return state, terms
+
+    def _generator_loss(self, hr, sr, scores, use_mse: bool) -> tuple[Any, Losses]:
+        content = mse_loss(hr, sr) if use_mse else self.content(hr, sr)
+        vgg = perceptual_loss(self.vgg, hr, sr) if self.vgg is not None else jnp.float32(0.0)
+        adversarial = generator_adversarial_loss(scores)
+        loss = content + vgg + adversarial
+        return loss, {"content": content, "vgg": vgg, "adversarial": adversarial, "generator": loss}
+
+
+class JaxWSRGANSteps(JaxSteps):
+    """W-SRGAN: the seed's critic step; the generator on its content term (VGG54, or MSE
+    without VGG) + -1e-3 mean(D(SR)); `use_mse` is ignored, as in TensorFlow's."""
+
+    def _generator_loss(self, hr, sr, scores, use_mse: bool) -> tuple[Any, Losses]:
+        content = self.content(hr, sr)
+        adversarial = self._adversarial(scores)
+        loss = content + adversarial
+        return loss, {"content": content, "adversarial": adversarial, "generator": loss}
+
+    def _adversarial(self, scores):
+        return generator_adversarial_loss(scores)
+
+
+class JaxSRGANSteps(JaxWSRGANSteps):
+    """SRGAN: the discriminator on binary cross-entropy from its logits; the generator's
+    adversarial term 1e-3 BCE."""
+
+    def _scorer(self) -> keras.Model:
+        return discriminator_logits(self.critic)
+
+    def _critic_loss(self, weights, fixed, hr, sr, epsilon):
+        # Two calls, not one on the joined batch: BatchNorm would otherwise mix the
+        # statistics of real and generated images. No gradient penalty.
+        real, fixed = self._score(weights, fixed, hr)
+        fake, fixed = self._score(weights, fixed, sr)
+        loss = discriminator_bce_loss(real, fake)
+        return loss, (fixed, {"discriminator": loss, "d_real": jnp.mean(jax.nn.sigmoid(real)),
+                              "d_fake": jnp.mean(jax.nn.sigmoid(fake))})
+
+    def _adversarial(self, logits):
+        return generator_bce_loss(logits)
 
 
 def _rate_index(optimizer: keras.optimizers.Optimizer) -> int:
@@ -124,5 +237,6 @@ def _rate_index(optimizer: keras.optimizers.Optimizer) -> int:
     return next(i for i, v in enumerate(optimizer.variables) if v is optimizer._learning_rate)
 
 
-def _with_rate(slots: list[jax.Array], index: int, rate: float) -> list[jax.Array]:
+def _with_rate(slots: list, index: int, rate) -> list:
     return [jnp.asarray(rate, v.dtype) if i == index else v for i, v in enumerate(slots)]
+

@@ -42,9 +42,12 @@ _configure()
 def tensorflow_warnings_muted() -> Iterator[None]:
     """TensorFlow's Python logger at ERROR for the block, where its warnings (a partial
     restore's unused values, a garbled pointer file, a deprecation notice) would bury the
-    one line the project says about the same thing."""
-    import tensorflow as tf  # here: log.py loads before TensorFlow, and `--help` without it
-
+    one line the project says about the same thing. Nothing to mute where TensorFlow is
+    not loaded (another backend)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        yield
+        return
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel(logging.ERROR)

@@ -35,13 +35,11 @@ def _cpu_flags() -> set[str]:
 
 def fast_bfloat16() -> tuple[bool, str]:
     """(whether this machine runs bfloat16 fast, the hardware that says so)."""
-    import tensorflow as tf
+    from srgan import backends
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        capability = details.get("compute_capability", (0, 0))
-        name = details.get("device_name", gpus[0].name)
+    gpu = backends.gpu()
+    if gpu is not None:
+        name, capability = gpu
         hardware = f"GPU {name} (compute capability {'.'.join(map(str, capability))})"
         return tuple(capability) >= _BF16_GPU_CAPABILITY, hardware
     flags = _cpu_flags() & set(_BF16_CPU_FLAGS)

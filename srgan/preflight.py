@@ -41,10 +41,11 @@ def check_folder(flag: str, value: str) -> None:
 
 def check_checkpoint(given: str, value: str) -> None:
     """UserError where `value`, as the flag `given` names it, is nothing there: neither a
-    run's folder nor a checkpoint (ckpt-N, whose files are ckpt-N.index and
-    ckpt-N.data-*), nor `pretrained`."""
+    run's folder nor a checkpoint (ckpt-N, whose file is ckpt-N.npz, or ckpt-N.index
+    and ckpt-N.data-* where an earlier version saved it), nor `pretrained`."""
     path = Path(value)
-    if value != SHIPPED and not (path.exists() or Path(f"{path}.index").exists()):
+    if value != SHIPPED and not (path.exists() or Path(f"{path}.npz").exists()
+                                 or Path(f"{path}.index").exists()):
         raise UserError(f"{given} does not exist: give a checkpoint such as "
                         f"checkpoint/ckpt-1000, a run's folder, or {SHIPPED} (the shipped one)")
 
@@ -101,16 +102,28 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 _MODES = {"train": _train, "esrgan": _train, "compare": _compare, "testing": _testing,
-          "upscale": _upscale, "export": _inference, "prepare": _prepare}
+          "upscale": _upscale, "prepare": _prepare}
 
 
-def check(args: argparse.Namespace) -> None:
+def _export(args: argparse.Namespace, backend: str) -> None:
+    if backend != "tensorflow":
+        raise UserError(f"--mode=export writes a TensorFlow SavedModel, which needs Keras on "
+                        f"TensorFlow; this process runs on {backend}. Run it with KERAS_BACKEND "
+                        "unset or set to tensorflow (the checkpoints are the same for both).")
+    _inference(args)
+
+
+def check(args: argparse.Namespace) -> str:
     """UserError (or OSError, where a path cannot be looked at) for the first thing wrong
-    with the command that needs no TensorFlow to see."""
+    with the command that needs no TensorFlow to see; the Keras backend it runs on."""
     for flag in FOLDER_FLAGS:
         value = getattr(args, flag, None)
         if value is not None:
             check_folder(flag, value)
-    environment.keras_backend()
+    backend = environment.keras_backend()
     environment.cpu_devices()
-    _MODES[args.mode](args)
+    if args.mode == "export":
+        _export(args, backend)
+    else:
+        _MODES[args.mode](args)
+    return backend

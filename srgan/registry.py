@@ -54,6 +54,11 @@ def default_vgg(weights: str, layer: str, size: int) -> keras.Model:
     return build_vgg_features(weights, layer, size)
 
 
+def _on_jax() -> bool:
+    import keras
+    return keras.backend.backend() == "jax"
+
+
 # --- the seed's model ---
 
 def _seed_generator(features: int, blocks: int, init: str) -> keras.Model:
@@ -67,6 +72,9 @@ def _seed_critic(hr_size: int, init: str) -> keras.Model:
 
 
 def _seed_steps() -> type:
+    if _on_jax():
+        from srgan.jax_steps import JaxSteps
+        return JaxSteps
     from srgan.steps import TrainSteps
     return TrainSteps
 
@@ -105,11 +113,17 @@ def _wsrgan_critic(hr_size: int, init: str) -> keras.Model:
 
 
 def _srgan_steps() -> type:
+    if _on_jax():
+        from srgan.jax_steps import JaxSRGANSteps
+        return JaxSRGANSteps
     from srgan.steps import SRGANSteps
     return SRGANSteps
 
 
 def _wsrgan_steps() -> type:
+    if _on_jax():
+        from srgan.jax_steps import JaxWSRGANSteps
+        return JaxWSRGANSteps
     from srgan.steps import WSRGANSteps
     return WSRGANSteps
 

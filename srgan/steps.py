@@ -2,6 +2,7 @@
 
 One critic update then one generator update per batch (ref). Each step is a
 tf.function traced once for any batch size (the last batch of an epoch is partial).
+srgan/jax_steps.py computes the same steps under JAX, behind the same interface.
 
 Under a tf.distribute strategy each step runs on every replica's share of the global
 batch (`strategy.run`): each replica's loss is divided by the replica count, so the
@@ -11,7 +12,7 @@ TrainSteps is the seed's model; SRGANSteps and WSRGANSteps the baselines', whose
 generator loss is their content term (VGG54, or MSE without VGG) + the adversarial one.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import keras
 import tensorflow as tf
@@ -31,7 +32,7 @@ class TrainSteps:
     def __init__(self, generator: keras.Model, critic: keras.Model,
                  generator_optimizer: keras.optimizers.Optimizer,
                  critic_optimizer: keras.optimizers.Optimizer,
-                 vgg: keras.Model | None, rng: tf.random.Generator,
+                 vgg: keras.Model | None,
                  content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
                  warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
                  strategy: tf.distribute.Strategy | None = None):
@@ -43,17 +44,21 @@ class TrainSteps:
         self.critic_optimizer = critic_optimizer
         self.warmup_optimizer = warmup_optimizer or generator_optimizer
         self.vgg = vgg
-        self.rng = rng
         self.content = content
         images = tf.TensorSpec((None, None, None, 3), tf.float32)
         # The critic fixes the HR size of the GAN steps; the warm-up takes any crop size.
         hr_size = tf.TensorSpec((None, *critic.input_shape[1:]), tf.float32)
+        draws = tf.TensorSpec((None, 1, 1, 1), tf.float32)
         self.warmup_step = self._compile(self._replicated(self._warmup_step), [images, images], jit)
-        self.critic_step = self._compile(self._critic_with_penalty_draws, [images, hr_size], jit)
+        self.critic_step = self._compile(self._critic_with_penalty_draws, [images, hr_size, draws],
+                                         jit)
         # The content loss switches from MSE after the first 4% of epochs: a bool
         # tensor picks it inside the one trace.
-        self.generator_step = self._compile(self._replicated(self._generator_step),
-                                            [images, hr_size, tf.TensorSpec((), tf.bool)], jit)
+        generator_step = self._compile(self._replicated(self._generator_step),
+                                       [images, hr_size, tf.TensorSpec((), tf.bool)], jit)
+        # A Python bool too: a trace without a signature (several replicas) would keep it one.
+        self.generator_step = lambda lr, hr, use_mse: generator_step(
+            lr, hr, tf.convert_to_tensor(use_mse, tf.bool))
 
     def _compile(self, step: Callable, signature: list[tf.TensorSpec], jit: bool) -> Callable:
         # A strategy's inputs are per-replica values, which a signature of plain tensors
@@ -70,13 +75,37 @@ class TrainSteps:
                     for name, value in losses.items()}
         return run
 
-    def _critic_with_penalty_draws(self, lr: tf.Tensor, hr: tf.Tensor) -> Losses:
-        """The critic step, with the gradient penalty's random mixing weights drawn once
-        for the global batch and shared out by replica: the same draws as on one device."""
+    def set_learning_rate(self, rate: float) -> None:
+        for optimizer in (self.generator_optimizer, self.critic_optimizer, self.warmup_optimizer):
+            optimizer.learning_rate.assign(rate)
+
+    def sync(self) -> None:
+        """The Keras variables hold the steps' values: always so under TensorFlow."""
+
+    def reload(self) -> None:
+        """The steps take the Keras variables' values up again: always so under TensorFlow."""
+
+    def global_batch(self, hr) -> int:
+        """How many crops the global batch `hr` (one tensor, or one per replica) holds."""
         local = self.strategy.experimental_local_results(hr)
-        workers = self.replicas // len(local)
-        batch = tf.add_n([tf.shape(part)[0] for part in local]) * workers
-        epsilon = self.rng.uniform([batch, 1, 1, 1])
+        return sum(int(part.shape[0]) for part in local) * (self.replicas // len(local))
+
+    def distribute(self, batches: Iterator) -> Iterator:
+        """`batches` of the global batch as the steps take them: split over the replicas
+        under a strategy, where every worker builds the whole, seeded span and keeps its
+        replicas' shares."""
+        if self.replicas == 1:
+            return batches
+        spec = tf.TensorSpec((None, None, None, 3), tf.float32)
+        data = tf.data.Dataset.from_generator(lambda: batches, output_signature=(spec, spec))
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return iter(self.strategy.experimental_distribute_dataset(data.with_options(options)))
+
+    def _critic_with_penalty_draws(self, lr: tf.Tensor, hr: tf.Tensor, epsilon: tf.Tensor) -> Losses:
+        """The critic step, with the gradient penalty's random mixing weights `epsilon`
+        drawn for the global batch (srgan/training/draws.py) and shared out by replica:
+        the same draws as on one device."""
         return self._replicated(self._critic_step)(lr, hr, epsilon)
 
     @staticmethod

@@ -6,11 +6,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import skimage.data
-import tensorflow as tf
 from PIL import Image
 
 from srgan.config import TrainConfig
 from srgan.registry import build_networks
+from srgan.run.folder import read_arrays, standing
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState
 
@@ -23,12 +23,16 @@ def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfi
     return TrainConfig(**settings)
 
 
-def checkpoint_values(checkpoint_dir: Path) -> dict[str, np.ndarray]:
-    """Every saved value: weights, optimizer slots, counters and the random state
-    (less the count of saves, which an interrupted run has one more of)."""
-    reader = tf.train.load_checkpoint(str(checkpoint_dir))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter"))}
+def latest(checkpoint_dir: Path) -> str | None:
+    """The run's newest intact checkpoint, as training and testing find it."""
+    return standing(Path(checkpoint_dir), repair=False).latest
+
+
+def checkpoint_values(path: Path) -> dict[str, np.ndarray]:
+    """Every value of a checkpoint (a run folder's newest, or the one at a ckpt-N prefix):
+    weights, optimizer slots, counters."""
+    path = Path(path)
+    return read_arrays(latest(path) if path.is_dir() else path)
 
 
 def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
@@ -37,7 +41,7 @@ def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
     keras.utils.set_random_seed(seed)
     generator, critic = build_networks(model, features, blocks, hr_size=12)
     state = RunState(folder, generator, critic, keras.optimizers.RMSprop(1e-4),
-                     keras.optimizers.RMSprop(1e-4), tf.random.Generator.from_seed(seed))
+                     keras.optimizers.RMSprop(1e-4))
     state.save()
     save_settings(TrainConfig(model=model, features=features, blocks=blocks, seed=seed, hr_size=12),
                   folder)

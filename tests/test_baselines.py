@@ -26,6 +26,7 @@ from srgan.registry import build_critic_for, build_generator_for, build_networks
 from srgan.training import loop
 from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.loop import train
+from tests.helpers import latest
 
 TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1",
         "--seed", "3", "--vgg_weights", "none"]
@@ -186,7 +187,7 @@ def test_a_phase_limit_ends_the_warm_up_early_and_trains_one_phase(data_dir, tmp
     config = tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1)
     # minutes already used: the warm-up ends before its first step, at the GAN phase's start
     assert train(config, limit=PhaseLimit(WARMUP, end=time.monotonic())) is True
-    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-0")
+    assert latest(folder).endswith("ckpt-0")
     # a second warm-up call finds the phase over and trains nothing
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
                  limit=PhaseLimit(WARMUP)) is True
@@ -196,7 +197,7 @@ def test_a_phase_limit_ends_the_warm_up_early_and_trains_one_phase(data_dir, tmp
     # the GAN epochs) would give MSE for both; a window from the call's start, for none.
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=1),
                  limit=PhaseLimit(GAN, mse_seconds=0.5)) is True
-    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")
+    assert latest(folder).endswith("ckpt-2")
     assert taken == [True, False]
     # epoch 5 of 5, on MSE by the clock where the epoch's rule says SSIM
     assert train(tiny_config(data_dir, folder, "seed", n_epoch_init=3, n_epoch=2),
@@ -209,7 +210,7 @@ def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path, cap
     folder = tmp_path / "run"
     config = tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1)
     assert train(config, limit=PhaseLimit(WARMUP, end=time.monotonic() + 3600)) is True
-    assert tf.train.latest_checkpoint(str(folder)).endswith("ckpt-2")  # its 2 batches, no GAN step
+    assert latest(folder).endswith("ckpt-2")  # its 2 batches, no GAN step
     assert "GAN phase's time budget" not in capsys.readouterr().err
     # the GAN phase's minutes used at once: saved where the warm-up ended, as a phase end
     assert train(tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1),
@@ -218,6 +219,17 @@ def test_a_warm_up_under_a_limit_stops_at_its_last_epoch(data_dir, tmp_path, cap
     assert f"the GAN phase's time budget is used at step 2: saved {folder / 'ckpt-2'}; validation" in err
     assert "training finished" not in err
 
+
+
+@pytest.mark.slow
+def test_a_phase_ends_saved_where_save_every_skips_its_last_epoch(data_dir, tmp_path, capsys):
+    # --mode=compare without minutes: the warm-up's call ends at its last epoch, which
+    # --save_every 5 would not save; the GAN phase's call must resume from it.
+    folder = tmp_path / "run"
+    config = tiny_config(data_dir, folder, "srgan", n_epoch_init=1, n_epoch=1, save_every=5)
+    assert train(config, limit=PhaseLimit(WARMUP)) is True
+    assert f"the warm-up phase is over (step 2): saved {folder / 'ckpt-2'}" in capsys.readouterr().err
+    assert latest(folder).endswith("ckpt-2")
 
 def test_a_phase_budget_counts_what_was_used_and_the_seeds_mse_share_of_it():
     warmup = PhaseLimit.of_budget(WARMUP, 600.0, used=100.0, start=1000.0)

@@ -42,6 +42,7 @@ from srgan.config import TrainConfig
 from srgan.distribute import resolve
 from srgan.registry import build_networks
 from srgan.training import loop, recipe
+from srgan.training.draws import penalty_draws
 
 hr = np.random.default_rng(0).uniform(-1, 1, (4, 48, 48, 3)).astype("float32")
 lr = tf.image.resize(hr, (12, 12)).numpy()
@@ -62,12 +63,12 @@ def one_step_each(model, strategy):
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
     steps = loop.step_class(model)(generator, critic, *optimizers, vgg,
-                                   tf.random.Generator.from_seed(3), content, strategy=strategy)
+                                   content, strategy=strategy)
     data = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4)
     if steps.replicas > 1:
         data = strategy.experimental_distribute_dataset(data)
     x, y = next(iter(data))
-    losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y),
+    losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y, penalty_draws(0, 0, steps.global_batch(y))),
                **{{"g_" + k: v for k, v in steps.generator_step(x, y, tf.constant(False)).items()}}}}
     networks = (generator, critic)
     return ({{k: float(v) for k, v in losses.items()}},
@@ -98,10 +99,10 @@ for precision in ("mixed_float16", "mixed_bfloat16"):
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
     steps = loop.step_class("seed")(generator, critic, *optimizers, vgg,
-                                    tf.random.Generator.from_seed(3), content, strategy=strategy)
+                                    content, strategy=strategy)
     x, y = next(iter(strategy.experimental_distribute_dataset(
         tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4))))
-    losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y),
+    losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y, penalty_draws(0, 0, steps.global_batch(y))),
                **steps.generator_step(x, y, tf.constant(False))}}
     result[precision] = {{"finite": all(np.isfinite(float(v)) for v in losses.values())}}
 print(__import__("json").dumps(result))

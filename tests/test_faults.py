@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skimage.data
-import tensorflow as tf
 
 from srgan import cli
 from srgan.data import download, stl10
 from srgan.data.images import save_png
 from srgan.data.prepare import prepare
 from srgan.errors import UserError
-from srgan.run.folder import RunLock
+from srgan.run.folder import RunLock, read_pointer
+from srgan.run.state import checkpoint_step
 from tests.helpers import checkpoint_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +111,11 @@ def mtimes(folder: Path, pattern: str) -> dict[str, int]:
     return {path.name: path.stat().st_mtime_ns for path in folder.glob(pattern)}
 
 
+def pointed(folder: Path) -> Path:
+    """The checkpoint the pointer file names."""
+    return folder / read_pointer(folder)[0]
+
+
 # --- the pointer file ---
 
 POINTERS = {"missing": None, "empty": "", "garbled": "model_checkpoint_path {{ ckpt",
@@ -140,9 +145,9 @@ def test_a_lost_pointer_never_restarts_a_run(run, data_dir, base, capsys, tmp_pa
         assert f"{folder / 'ckpt-6'} has finished all 3 epochs (step 6)" in err
     if trains_on:
         assert f"resuming from {folder / 'ckpt-6'}" in err
-        assert tf.train.latest_checkpoint(str(folder)) == str(folder / "ckpt-8")
-        assert sorted(path.name for path in folder.glob("ckpt-*.index")) == [
-            "ckpt-4.index", "ckpt-6.index", "ckpt-8.index"]  # the pointer was rebuilt: 2 pruned
+        assert pointed(folder) == folder / "ckpt-8"
+        assert sorted(path.name for path in folder.glob("ckpt-*.npz")) == [
+            "ckpt-4.npz", "ckpt-6.npz", "ckpt-8.npz"]  # the pointer was rebuilt: 2 pruned
 
 
 def test_a_checkpoint_newer_than_the_pointer_is_used(run, data_dir, base, capsys, tmp_path):
@@ -152,27 +157,26 @@ def test_a_checkpoint_newer_than_the_pointer_is_used(run, data_dir, base, capsys
     (folder / "checkpoint").write_text(text)
     status, err = call(capsys, mode_args("upscale", folder, data_dir, base))
     assert status == 0 and "names ckpt-4, an older checkpoint" in err, err
-    assert tf.train.latest_checkpoint(str(folder)) == str(folder / "ckpt-6")
+    assert pointed(folder) == folder / "ckpt-6"
 
 
 # --- damaged checkpoints ---
 
 def damage(prefix: Path, kind: str) -> None:
-    data = next(prefix.parent.glob(f"{prefix.name}.data-*"))
-    index = prefix.with_name(prefix.name + ".index")
+    path = prefix.with_name(prefix.name + ".npz")
+    data = bytearray(path.read_bytes())
     if kind == "truncated":
-        data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+        data = data[: len(data) // 2]
     elif kind == "zeroed":
-        data.write_bytes(bytes(data.stat().st_size))
-    elif kind == "missing_shard":
-        data.unlink()
-    elif kind == "missing_index":
-        index.unlink()
-    elif kind == "zeroed_index":
-        index.write_bytes(bytes(index.stat().st_size))
+        data = bytearray(len(data))
+    elif kind == "flipped_byte":  # a weight's byte: only its checksum tells
+        data[len(data) // 3] ^= 0xFF
+    elif kind == "empty":
+        data = bytearray()
+    path.write_bytes(bytes(data))
 
 
-KINDS = ("truncated", "zeroed", "missing_shard", "missing_index", "zeroed_index")
+KINDS = ("truncated", "zeroed", "flipped_byte", "empty")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -193,9 +197,8 @@ def test_a_damaged_checkpoint_is_moved_aside_and_the_previous_used(run, data_dir
     if trains_on:
         # Trained again from ckpt-4 to the end: a new, whole ckpt-6 beside the damaged one.
         assert f"resuming from {folder / 'ckpt-4'}" in err
-        assert tf.train.latest_checkpoint(str(folder)) == str(folder / "ckpt-6")
-        reader = tf.train.load_checkpoint(str(folder / "ckpt-6"))
-        assert int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) == 6
+        assert pointed(folder) == folder / "ckpt-6"
+        assert checkpoint_step(str(folder / "ckpt-6")) == 6
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -206,7 +209,7 @@ def test_no_intact_checkpoint_is_one_line_and_nothing_starts_afresh(run, data_di
         damage(folder / f"ckpt-{number}", "zeroed")
     assert_one_line_error(*call(capsys, mode_args(mode, folder, data_dir, base)),
                           "no intact checkpoint", "--restart")
-    assert not list(folder.glob("ckpt-*")) and len(list(folder.glob("damaged-ckpt-*"))) == 6
+    assert not list(folder.glob("ckpt-*")) and len(list(folder.glob("damaged-ckpt-*"))) == 3
 
 
 def test_a_named_damaged_checkpoint_is_refused(run, data_dir, base, capsys, tmp_path):
@@ -223,21 +226,23 @@ def test_training_in_use_skips_a_damaged_checkpoint_without_moving_it(run, data_
     with RunLock(folder):
         status, err = call(capsys, mode_args("upscale", folder, data_dir, base))
     assert status == 0 and f"using {folder / 'ckpt-4'}" in err, err
-    assert (folder / "ckpt-6.index").exists() and not list(folder.glob("damaged-*"))
+    assert (folder / "ckpt-6.npz").exists() and not list(folder.glob("damaged-*"))
 
 
 # --- kills and failed saves ---
 
 KILLER = '''
-import os, signal, sys, threading, time
+import os, signal, sys
 from pathlib import Path
-folder = Path(sys.argv[sys.argv.index("--checkpoint_dir") + 1])
-def watch():  # kill -9 the moment the second save stages its files
-    while True:
-        if folder.is_dir() and any(entry.name == "ckpt-4_temp" for entry in os.scandir(folder)):
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.0002)
-threading.Thread(target=watch, daemon=True).start()
+import numpy as np
+savez = np.savez
+def killed_midway(handle, **arrays):  # kill -9 halfway through the second save's file
+    if Path(handle.name).name.startswith(".ckpt-4.npz."):
+        handle.write(b"PK\\x03\\x04 half a checkpoint")
+        handle.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return savez(handle, **arrays)
+np.savez = killed_midway
 sys.path.insert(0, {root!r})
 from srgan.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -251,12 +256,12 @@ def test_kill_9_during_a_save_loses_nothing(run, data_dir, base, capsys, tmp_pat
     killed = subprocess.run([sys.executable, str(script), *train_args(data_dir, folder, 3)],
                             capture_output=True, text=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert (folder / "ckpt-4_temp").is_dir()
+    [partial] = folder.glob(".ckpt-4.npz.*.tmp")
     status, err = call(capsys, train_args(data_dir, folder, 3))
     assert status == 0, err
-    assert "removed 1 partial save(s) of a killed run (ckpt-4_temp)" in err
+    assert f"removed 1 partial save(s) of a killed run ({partial.name})" in err
     assert f"resuming from {folder / 'ckpt-2'}" in err
-    assert not (folder / "ckpt-4_temp").exists()
+    assert not partial.exists()
     resumed, uninterrupted = checkpoint_values(folder / "ckpt-6"), checkpoint_values(run / "ckpt-6")
     assert resumed.keys() == uninterrupted.keys()
     for name, value in uninterrupted.items():
@@ -267,19 +272,16 @@ def test_a_full_disk_during_a_save_frees_its_files_and_keeps_the_last(run, data_
                                                                        monkeypatch, tmp_path):
     folder = copy_run(run, tmp_path / "run")
 
-    def full_disk(manager, checkpoint_number):
-        staged = Path(manager.directory) / f"ckpt-{checkpoint_number}_temp"
-        staged.mkdir()
-        (staged / "part-00000-of-00001.data-00000-of-00001.tempstate1").write_bytes(bytes(1000))
-        raise tf.errors.ResourceExhaustedError(None, None, f"{staged}/part-00000; No space left on device")
+    def full_disk(handle, **arrays):
+        handle.write(bytes(1000))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), handle.name)
 
-    monkeypatch.setattr(tf.train.CheckpointManager, "save", full_disk)
+    monkeypatch.setattr(np, "savez", full_disk)
     line = assert_one_line_error(*call(capsys, train_args(data_dir, folder, 4)),
                                  f"cannot save {folder / 'ckpt-8'}", "No space left on device",
                                  f"({folder / 'ckpt-6'}) is intact")
     assert "run the same command" in line
-    assert not list(folder.glob("ckpt-8*")) and tf.train.latest_checkpoint(str(folder)) == str(
-        folder / "ckpt-6")
+    assert not list(folder.glob("*ckpt-8*")) and pointed(folder) == folder / "ckpt-6"
     monkeypatch.undo()
     status, err = call(capsys, train_args(data_dir, folder, 4))
     assert status == 0 and f"resuming from {folder / 'ckpt-6'}" in err, err
@@ -431,7 +433,7 @@ def test_a_second_signal_quits_at_once_without_saving(data_dir, tmp_path):
     assert process.returncode == 130, err
     assert "quitting without saving" in err
     assert "Exception ignored" not in err and "Traceback" not in err, err
-    assert not list(folder.glob("ckpt-*.index"))
+    assert not list(folder.glob("ckpt-*.npz"))
 
 
 # --- STL10 extraction ---
@@ -526,8 +528,8 @@ def test_best_that_cannot_be_written_is_said_before_an_epoch_and_on_every_rerun(
     for _ in range(2):
         assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
                               f"{folder / 'best'} is a file, not a folder", "--val_images 0")
-        assert sorted(path.name for path in folder.glob("ckpt-*.index")) == [
-            "ckpt-2.index", "ckpt-4.index", "ckpt-6.index"]  # no epoch spent
+        assert sorted(path.name for path in folder.glob("ckpt-*.npz")) == [
+            "ckpt-2.npz", "ckpt-4.npz", "ckpt-6.npz"]  # no epoch spent
     (folder / "best").unlink()
     status, err = call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING])
     assert status == 0 and "the best so far" in err, err
@@ -536,14 +538,14 @@ def test_best_that_cannot_be_written_is_said_before_an_epoch_and_on_every_rerun(
 def test_a_failed_save_of_best_names_the_newest_intact_and_the_rerun_keeps_that_epoch(
         run, data_dir, capsys, monkeypatch, tmp_path):
     folder = copy_run(run, tmp_path / "run")
-    save = tf.train.CheckpointManager.save
+    savez = np.savez
 
-    def best_disk_full(manager, checkpoint_number=None):
-        if Path(manager.directory).name == "best":
-            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
-        return save(manager, checkpoint_number=checkpoint_number)
+    def best_disk_full(handle, **arrays):
+        if Path(handle.name).parent.name == "best":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), handle.name)
+        return savez(handle, **arrays)
 
-    monkeypatch.setattr(tf.train.CheckpointManager, "save", best_disk_full)
+    monkeypatch.setattr(np, "savez", best_disk_full)
     assert_one_line_error(*call(capsys, [*train_args(data_dir, folder, 4), *VALIDATING]),
                           f"cannot save {folder / 'best' / 'ckpt-8'}", "No space left on device",
                           f"the run's newest checkpoint ({folder / 'ckpt-6'}) is intact")
@@ -553,7 +555,7 @@ def test_a_failed_save_of_best_names_the_newest_intact_and_the_rerun_keeps_that_
     assert status == 0 and f"resuming from {folder / 'ckpt-6'}" in err, err
     record = json.loads((folder / "best" / "best.json").read_text())
     assert (record["epoch"], record["step"]) == (4, 8)
-    assert tf.train.latest_checkpoint(str(folder / "best")) == str(folder / "best" / "ckpt-8")
+    assert pointed(folder / "best") == folder / "best" / "ckpt-8"
 
 
 def test_best_json_of_the_wrong_shape_is_said_before_an_epoch(run, data_dir, capsys, tmp_path):
@@ -657,5 +659,5 @@ def test_compare_stops_on_ctrl_c_as_training_does(data_dir, tmp_path):
     assert process.returncode == 0, err
     assert "compare stopped while training srgan. Run the same command to resume" in err
     assert "error:" not in err and "Traceback" not in err
-    assert tf.train.latest_checkpoint(str(folder / "compare" / "srgan")) is not None
+    assert read_pointer(folder / "compare" / "srgan")[0] is not None
     assert not (tmp_path / "results").exists() and "wrote" not in out

@@ -1,4 +1,4 @@
-"""The tf.data training input, the photo set, and the demo data."""
+"""The training input, the photo set, and the demo data."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _photo_ids(hr: np.ndarray) -> list[int]:
 
 
 def _epoch(photos: PhotoSet, **kwargs) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(lr.numpy(), hr.numpy()) for lr, hr in training_dataset(photos, **kwargs)]
+    return [(np.asarray(lr), np.asarray(hr)) for lr, hr in training_dataset(photos, **kwargs)]
 
 
 def _noise_photo(height: int, width: int) -> np.ndarray:
@@ -129,12 +129,6 @@ def test_a_span_of_epochs_is_its_epochs_one_after_the_other(skip: int) -> None:
     _assert_same_batches(spanned, one_by_one)
 
 
-def test_batches_made_on_the_asking_thread_are_the_same() -> None:
-    photos = PhotoSet.from_arrays([_noise_photo(80, 100)[i : i + 50, i:] for i in range(14)])
-    kwargs = dict(batch_size=4, epoch=2, seed=3, skip_batches=1, epochs=2)
-    _assert_same_batches(_epoch(photos, background=False, **kwargs), _epoch(photos, **kwargs))
-
-
 def _find_crop(photo: np.ndarray, crop: np.ndarray) -> tuple[int, int, bool]:
     size = crop.shape[0]
     for flipped, candidate in ((False, crop), (True, crop[:, ::-1])):
@@ -166,14 +160,6 @@ def test_photos_of_exactly_hr_size_are_taken_whole_and_flipped() -> None:
     whole = [np.array_equal(crop, photo) for crop in pixels]
     mirrored = [np.array_equal(crop, photo[:, ::-1]) for crop in pixels]
     assert all(a or b for a, b in zip(whole, mirrored)) and any(whole) and any(mirrored)
-
-
-def test_device_copy_is_made_once_per_photo_set() -> None:
-    photos = PhotoSet.from_arrays(_constant_photos(4))
-    _epoch(photos, batch_size=2, epoch=0, seed=0)
-    tensors = photos.tensors()
-    _epoch(photos, batch_size=2, epoch=1, seed=0)
-    assert photos.tensors() is tensors
 
 
 def test_training_dataset_rejects_photos_under_hr_size() -> None:

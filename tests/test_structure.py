@@ -369,15 +369,17 @@ def test_every_package_the_code_imports_is_named_in_requirements():
 
 def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_reading(tmp_path):
     # Checkpoints saved before the networks took TensorLayer's BatchNorm epsilon (1e-5)
-    # hold no epsilon: they were trained with Keras' 1e-3. Testing, upscale and a resumed
-    # run read them as the same map, and a resumed run's next save says 1e-5.
+    # hold no epsilon: they were trained with Keras' 1e-3, in TensorFlow's checkpoint
+    # format (run format 1). Testing, upscale and a resumed run read them as the same
+    # map, and a resumed run's next save says 1e-5, in the format every backend reads.
     import keras
     import numpy as np
     import tensorflow as tf
 
     from srgan.inference.restore import load_generator
     from srgan.models import norm
-    from srgan.run.state import EPSILON_KEY, RunState
+    from srgan.run.folder import read_arrays
+    from srgan.run.state import EPSILON, RunState
 
     def networks():
         keras.utils.set_random_seed(4)
@@ -406,11 +408,12 @@ def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_re
 
     generator, critic = networks()
     state = RunState(tmp_path, generator, critic, keras.optimizers.RMSprop(8e-5),
-                     keras.optimizers.RMSprop(8e-5), tf.random.Generator.from_seed(4))
+                     keras.optimizers.RMSprop(8e-5))
     state.restore()
+    assert state.step == 3
     np.testing.assert_allclose(generator.predict(lr, verbose=0), before, atol=1e-5)
-    state.step.assign(4)
+    state.step = 4
     saved = state.save()
-    assert float(tf.train.load_checkpoint(saved).get_tensor(EPSILON_KEY)) == norm.EPSILON
+    assert saved == str(tmp_path / "ckpt-4") and float(read_arrays(saved)[EPSILON]) == norm.EPSILON
     again, _, _ = load_generator(tmp_path)
     np.testing.assert_allclose(again.predict(lr, verbose=0), before, atol=1e-5)

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
+from srgan import backends
 from srgan.data.degrade import SCALE, downsample
 from srgan.data.images import ImageError, list_images, load_rgb, resize_bicubic, save_png
 from srgan.errors import UserError
@@ -91,7 +91,7 @@ def hr_and_lr(hr_path: Path, lr_path: Path | None) -> tuple[np.ndarray, np.ndarr
     if lr_path is None:
         hr = hr[:height - height % SCALE, :width - width % SCALE]
         _check_scorable(hr_path, hr)
-        return hr, downsample(hr, SCALE).numpy().astype(np.uint8), False
+        return hr, np.asarray(downsample(hr, SCALE)).astype(np.uint8), False
     lr = load_rgb(lr_path)
     target = (SCALE * lr.shape[0], SCALE * lr.shape[1])
     if target[0] > height or target[1] > width:
@@ -118,10 +118,9 @@ def bicubic(lr: np.ndarray) -> np.ndarray:
 
 def device_name() -> str:
     """The device the generator runs on, named as a results table should name it."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU {details.get('device_name', gpus[0].name)}"
+    gpu = backends.gpu()
+    if gpu is not None:
+        return f"GPU {gpu[0]}"
     model = "unknown model"
     try:
         with open("/proc/cpuinfo") as cpuinfo:

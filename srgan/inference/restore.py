@@ -23,8 +23,9 @@ from srgan.run.settings import SETTINGS_FILE, load_settings
 from srgan.run.state import restore_generator
 
 log = logging.getLogger(__name__)
-# The shard suffixes of a checkpoint's files; a user may name one of them.
-_CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(index|data-\d+-of-\d+)$")
+# The suffixes of a checkpoint's files (an earlier version's index and shards too); a
+# user may name one of them.
+_CHECKPOINT_FILE_SUFFIX = re.compile(r"\.(npz|index|data-\d+-of-\d+)$")
 
 
 def _standing(folder: Path) -> run_folder.Standing:
@@ -66,9 +67,9 @@ def find_checkpoint(checkpoint_dir: Path, checkpoint: Path | None = None) -> str
         return _newest_intact(checkpoint, f"no checkpoint in {checkpoint}: give a folder that "
                               "training wrote, or a checkpoint such as checkpoint/ckpt-1000")
     prefix = _CHECKPOINT_FILE_SUFFIX.sub("", str(checkpoint))
-    if not Path(prefix + ".index").is_file():
-        raise UserError(f"no checkpoint at {checkpoint}: expected {prefix}.index and its data "
-                        "file, as training writes them (e.g. checkpoint/ckpt-1000)")
+    if not (run_folder.file_of(prefix).is_file() or Path(prefix + ".index").is_file()):
+        raise UserError(f"no checkpoint at {checkpoint}: expected {run_folder.file_of(prefix)}, "
+                        "as training writes it (e.g. checkpoint/ckpt-1000)")
     why = run_folder.damage(Path(prefix))
     if why is not None:
         raise UserError(f"checkpoint {prefix} is damaged ({why}). Name another, or leave out "

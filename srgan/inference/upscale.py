@@ -17,10 +17,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
-from srgan import registry
+from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
 from srgan.data.images import frame_count, load_rgba, resize_bicubic, save_png
 from srgan.errors import UserError
@@ -63,16 +62,13 @@ def tile_margin(model: str, blocks: int, margin: int | None = None) -> int:
 def make_predictor(generator: keras.Model) -> Predictor:
     """uint8 HxWx3 LR -> uint8 4Hx4Wx3 SR, in inference mode (BatchNorm's moving statistics).
 
-    One graph for every size (the input signature leaves H and W open), so new tile
-    or photo sizes never retrace. `.numpy()` waits for the device: timing a call
-    times the whole computation.
+    Compiled once for every size where the backend can (TensorFlow), else once per tile
+    or photo size (JAX; tiles take few distinct sizes). The copy to NumPy waits for the
+    device: timing a call times the whole computation.
     """
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
-    def predict(lr: tf.Tensor) -> tf.Tensor:
-        return from_model(generator(to_model(lr), training=False))
-
-    return lambda lr: predict(np.ascontiguousarray(lr)[np.newaxis]).numpy()[0]
+    predict = backends.compiled_for_images(
+        lambda lr: from_model(generator(to_model(lr), training=False)))
+    return lambda lr: keras.ops.convert_to_numpy(predict(np.ascontiguousarray(lr)[np.newaxis]))[0]
 
 
 def _spans(size: int, tile: int) -> list[tuple[int, int]]:

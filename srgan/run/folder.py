@@ -1,12 +1,17 @@
 """A run folder's checkpoint files, its lock, and how to tell where the run stands.
 
-TensorFlow writes each checkpoint as `ckpt-N.index` plus `ckpt-N.data-*` shards,
-staged in `ckpt-N_temp/` while saving, and records the list in a small pointer file,
-`checkpoint`. The pointer alone is fragile: it can be lost (a copy of the `ckpt-N.*`
-files alone), emptied, garbled, or name a checkpoint whose files are gone or damaged.
-So here the files themselves decide: the newest `ckpt-N` whose every value reads back
-with a matching checksum is where the run stands, and the pointer is rewritten to
-agree. Damaged checkpoints are moved aside as `damaged-ckpt-N.*`, never deleted.
+Each checkpoint is one file, `ckpt-N.npz`: NumPy's zip of named arrays, which every
+Keras backend reads and writes (srgan/run/state.py says what it holds). It is written
+under a temporary name and renamed into place whole, so a run killed mid-save leaves the
+previous checkpoints as they were. A small pointer file, `checkpoint`, names the newest.
+The pointer alone is fragile: it can be lost (a copy of the `ckpt-N.*` files alone),
+emptied, garbled, or name a checkpoint whose file is gone or damaged. So here the files
+themselves decide: the newest `ckpt-N` whose every array reads back with a matching
+checksum is where the run stands, and the pointer is rewritten to agree. Damaged
+checkpoints are moved aside as `damaged-ckpt-N.*`, never deleted.
+
+Runs saved before this format hold TensorFlow checkpoints (`ckpt-N.index` with
+`ckpt-N.data-*` shards); they are still found here and read by srgan/run/legacy.py.
 """
 
 import dataclasses
@@ -15,28 +20,38 @@ import fcntl
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
-import tensorflow as tf
+import numpy as np
 
+from srgan import files
 from srgan.errors import UserError, first_line
 from srgan.files import write_text
-from srgan.log import tensorflow_warnings_muted
 
 PREFIX = "ckpt"
+SUFFIX = ".npz"
 LOCK_FILE = ".lock"
 POINTER = "checkpoint"
 DAMAGED = "damaged-"
-# CheckpointManager stages a save in ckpt-N_temp/; one left behind is a killed save.
-TEMP_SUFFIX = "_temp"
-_FILE = re.compile(rf"^{PREFIX}-(\d+)\.(index|data-\d+-of-\d+)$")
-_TEMP = re.compile(rf"^{PREFIX}-\d+{TEMP_SUFFIX}$")
-# tf.train's atomic writer stages the pointer as checkpoint.tmp<hex>.
-_POINTER_TEMP = re.compile(rf"^{POINTER}\.tmp[0-9a-f]+$")
+_FILE = re.compile(rf"^{PREFIX}-(\d+)(?:\.npz|\.index|\.data-\d+-of-\d+)$")
+# What a killed save of a TensorFlow checkpoint left: its staging folder, its pointer temp.
+_LEGACY_TEMP = re.compile(rf"^{PREFIX}-\d+_temp$|^{POINTER}\.tmp[0-9a-f]+$")
+_POINTER_LINE = re.compile(r'^model_checkpoint_path: "([^"]+)"$')
 
 
 def prefix_of(folder: Path, number: int) -> Path:
     return Path(folder) / f"{PREFIX}-{number}"
+
+
+def file_of(prefix: Path | str) -> Path:
+    """The checkpoint file at `prefix` (folder/ckpt-N), in this format."""
+    return Path(f"{prefix}{SUFFIX}")
+
+
+def is_legacy(prefix: Path | str) -> bool:
+    """Whether the checkpoint at `prefix` is a TensorFlow checkpoint of an earlier version."""
+    return not file_of(prefix).exists() and Path(f"{prefix}.index").exists()
 
 
 def numbers(folder: Path) -> list[int]:
@@ -48,27 +63,50 @@ def numbers(folder: Path) -> list[int]:
 
 
 def files_of(prefix: Path) -> list[Path]:
-    """The files of the checkpoint at `prefix` (its index and data shards)."""
+    """The files of the checkpoint at `prefix` (its .npz; a legacy one's index and shards)."""
     prefix = Path(prefix)
     if not prefix.parent.is_dir():
         return []
     return sorted(path for path in prefix.parent.iterdir()
-                  if path.name == f"{prefix.name}.index"
-                  or (path.name.startswith(f"{prefix.name}.data-") and _FILE.match(path.name)))
+                  if path.name.startswith(f"{prefix.name}.") and _FILE.match(path.name))
+
+
+def write_arrays(prefix: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Writes `arrays` as the checkpoint at `prefix`, whole or not at all; returns its file.
+
+    Flushed to the disk before the rename, so that the pointer, written after, never
+    names a file a power cut could leave half-written."""
+    path = file_of(prefix)
+    with files.atomic_path(path) as temporary:
+        with open(temporary, "xb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return path
+
+
+def read_arrays(prefix: Path | str, names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of the checkpoint at `prefix` (only `names` where given), each read whole,
+    so that a damaged byte fails on its zip checksum."""
+    with np.load(file_of(prefix), allow_pickle=False) as archive:
+        return {name: archive[name] for name in (archive.files if names is None else names)}
 
 
 def damage(prefix: Path) -> str | None:
     """Why the checkpoint at `prefix` cannot be read whole, or None where it can.
 
-    Every value is read back, so a truncated or zeroed shard fails on its checksum and
-    a missing or zeroed index fails on opening; the cost is one read of the files.
+    Every value is read back, so a truncated or zeroed file fails on its checksum or its
+    zip directory; the cost is one read of the file. A legacy checkpoint is checked by
+    TensorFlow where it is importable, and taken as intact where it is not (reading it
+    then says how to convert it).
     """
+    if is_legacy(prefix):
+        from srgan.run import legacy
+        return legacy.damage(prefix)
     try:
-        reader = tf.train.load_checkpoint(str(prefix))
-        for name in reader.get_variable_to_shape_map():
-            reader.get_tensor(name)
-    # Which error depends on which bytes are wrong (DataLossError, IndexError, ...).
-    except Exception as error:
+        read_arrays(prefix)
+    # Which error depends on which bytes are wrong (BadZipFile, ValueError, EOFError, ...).
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
         return f"{type(error).__name__}: {first_line(error)}"
     return None
 
@@ -79,27 +117,21 @@ def read_pointer(folder: Path) -> tuple[str | None, str | None]:
     if not path.exists():
         return None, f"the pointer file {path} is missing"
     try:
-        with tensorflow_warnings_muted():  # a garbled file is reported below, in one line
-            state = tf.train.get_checkpoint_state(str(folder))
-    except ValueError:  # TensorFlow's word for a file that parses to no checkpoint
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"the pointer file {path} is unreadable ({error})"
+    named = [match[1] for line in text.splitlines() if (match := _POINTER_LINE.match(line.strip()))]
+    if len(named) != 1 or not named[0]:
         return None, f"the pointer file {path} is empty or garbled"
-    except tf.errors.OpError as error:
-        return None, f"the pointer file {path} is unreadable ({first_line(error)})"
-    if state is None or not state.model_checkpoint_path:
-        return None, f"the pointer file {path} is empty or garbled"
-    return Path(state.model_checkpoint_path).name, None
+    return Path(named[0]).name, None
 
 
 def write_pointer(folder: Path, intact: list[int]) -> None:
-    """Makes the pointer list the intact checkpoints `intact`, in the text format
-    CheckpointManager writes, with each file's time: the manager then prunes them in
-    turn as it saves new ones (it keeps, forever, any it has no time for)."""
+    """Makes the pointer name the newest of the intact checkpoints `intact` and list them
+    all (the text format TensorFlow's pointer has, which earlier versions wrote)."""
     intact = sorted(intact)
-    times = [prefix_of(folder, number).with_suffix(".index").stat().st_mtime for number in intact]
     lines = [f'model_checkpoint_path: "{PREFIX}-{intact[-1]}"']
     lines += [f'all_model_checkpoint_paths: "{PREFIX}-{number}"' for number in intact]
-    lines += [f"all_model_checkpoint_timestamps: {time!r}" for time in times]
-    lines.append(f"last_preserved_timestamp: {min(times) - 1.0!r}")
     write_text(Path(folder) / POINTER, "\n".join(lines) + "\n")
 
 
@@ -118,26 +150,38 @@ def move_damaged(prefix: Path) -> list[Path]:
     return moved
 
 
+def _is_partial_save(path: Path) -> bool:
+    target = files.target_of_temporary(path.name)
+    if target is not None:
+        return target == POINTER or bool(_FILE.match(target))
+    return bool(_LEGACY_TEMP.match(path.name))
+
+
 def remove_partial_saves(folder: Path) -> list[Path]:
-    """Removes what killed or failed saves left: ckpt-N_temp/ folders and pointer temps."""
+    """Removes what killed or failed saves left: the temporaries of checkpoints and of
+    the pointer (and a legacy save's ckpt-N_temp/ folders and pointer temps)."""
     removed = []
     if Path(folder).is_dir():
         for path in Path(folder).iterdir():
-            if _TEMP.match(path.name) and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
-            elif _POINTER_TEMP.match(path.name) and path.is_file():
-                path.unlink(missing_ok=True)
+            if _is_partial_save(path):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
 
 
 def remove_checkpoint(prefix: Path) -> None:
-    """Removes a checkpoint's files and its staging folder (a save that failed)."""
-    prefix = Path(prefix)
-    for path in files_of(prefix):
+    """Removes a checkpoint's files."""
+    for path in files_of(Path(prefix)):
         path.unlink(missing_ok=True)
-    shutil.rmtree(prefix.with_name(prefix.name + TEMP_SUFFIX), ignore_errors=True)
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Removes all but the `keep` newest checkpoints in `folder`."""
+    for number in numbers(folder)[keep:]:
+        remove_checkpoint(prefix_of(folder, number))
 
 
 @dataclasses.dataclass

@@ -1,46 +1,78 @@
-"""What a checkpoint holds: one tf.train.Checkpoint of everything a resume needs.
+"""What a checkpoint holds, in one format that every Keras backend reads and writes.
 
-The checkpoint holds the generator, the critic, the optimizers (with their
-learning rates), the epoch, the batch within it, the global step and the random
-generator, so that a resumed run continues exactly where it stopped, and the BatchNorm
-epsilon its networks were trained with: checkpoints without one were saved with Keras'
-1e-3, and their BatchNorm weights are converted exactly on reading (models/norm.py). Under
-mixed_float16 the optimizers' dynamic loss scales are saved too, under keys of their
-own, so a run can change its precision on resume: the scales start afresh where the
-checkpoint has none.
+A checkpoint (srgan/run/folder.py writes its file) holds every variable of the generator,
+the critic and the optimizers (their learning rates, iteration counts and slots), in the
+order Keras keeps them, which is the same under every backend; the epoch, the batch
+within it and the global step; the BatchNorm epsilon the networks were trained with; and
+under mixed_float16 each optimizer's dynamic loss scale, under a name of its own, so a
+run can change its precision on resume (the scales start afresh where a checkpoint has
+none). Nothing else is random between steps: the crops and the gradient penalty's draws
+are functions of the seed and the step (srgan/data/pipeline.py, srgan/training/draws.py),
+so a resumed run continues exactly where it stopped, under either backend.
 
-Which checkpoint a run resumes from is decided by its files (srgan/run/folder.py),
-not by TensorFlow's pointer file alone; a save that fails removes its own files.
+Which checkpoint a run resumes from is decided by its files (srgan/run/folder.py), not by
+the pointer file alone; a save that fails removes its own files. Checkpoints of earlier
+versions (TensorFlow's format) are read by srgan/run/legacy.py, and the next save writes
+this format.
 """
 
+import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
-import tensorflow as tf
+import numpy as np
 
-from srgan.errors import UserError, describe_os_error, first_line
+from srgan.errors import UserError, describe_os_error
 from srgan.models import norm
+from srgan.run import folder as run_folder
 from srgan.run.best import BEST
-from srgan.run.folder import prefix_of, read_pointer, remove_checkpoint, standing
+from srgan.run.folder import is_legacy, prefix_of, read_arrays, standing
 
 log = logging.getLogger(__name__)
 
 KEEP = 3
-# The names the checkpoint gives what it holds (RunState's attributes): read back by
-# the generator-only restore and by the step counter below, and nowhere else.
+FORMAT = 3
 GENERATOR = "generator"
-STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 EPSILON = "batchnorm_epsilon"
-EPSILON_KEY = f"{EPSILON}/.ATTRIBUTES/VARIABLE_VALUE"
+COUNTERS = ("epoch", "batch", "step")
+_FORMAT_KEY = "format"
 
 
-def _split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, dict]:
-    """(the optimizer whose slots are checkpointed, its loss-scale variables if any)."""
+def split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, list]:
+    """(the optimizer whose variables are checkpointed, its loss-scale variables if any)."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer.inner_optimizer, {"scale": optimizer.dynamic_scale,
-                                           "counter": optimizer.step_counter}
-    return optimizer, {}
+        return optimizer.inner_optimizer, [optimizer.dynamic_scale, optimizer.step_counter]
+    return optimizer, []
+
+
+def _key(group: str, index: int) -> str:
+    return f"{group}/{index:04d}"
+
+
+def _values(arrays: dict[str, np.ndarray], group: str) -> list[np.ndarray]:
+    found, index = [], 0
+    while _key(group, index) in arrays:
+        found.append(arrays[_key(group, index)])
+        index += 1
+    return found
+
+
+def _assign(variables: list, values: list[np.ndarray], group: str) -> None:
+    """Loads `values` into `variables`; ValueError where they differ in count or shape."""
+    if len(values) != len(variables):
+        raise ValueError(f"{group} has {len(values)} arrays in the checkpoint, "
+                         f"{len(variables)} in this run")
+    for index, (variable, value) in enumerate(zip(variables, values)):
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(f"{group} array {index} ({variable.path}) is {value.shape} in the "
+                             f"checkpoint, {tuple(variable.shape)} in this run")
+        variable.assign(value.astype(keras.backend.standardize_dtype(variable.dtype)))
+
+
+def _numpy(variable) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(variable.value))
 
 
 class RunState:
@@ -48,46 +80,65 @@ class RunState:
 
     def __init__(self, folder: Path, generator: keras.Model, critic: keras.Model,
                  generator_optimizer: keras.optimizers.Optimizer,
-                 critic_optimizer: keras.optimizers.Optimizer, rng: tf.random.Generator,
+                 critic_optimizer: keras.optimizers.Optimizer,
                  warmup_optimizer: keras.optimizers.Optimizer | None = None,
                  restore_from: Path | None = None,
-                 strategy: tf.distribute.Strategy | None = None):
+                 scope: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                 before_save: Callable[[], None] | None = None):
         """Saves into `folder`; resumes from `restore_from` where given (a MultiWorker
         worker other than the chief: it saves into a folder of its own, which is thrown
         away, and resumes from the chief's, which it leaves as it is).
 
-        Built outside `strategy`'s scope, so that the counters stay plain variables;
-        the optimizers' slots are built inside it, beside the networks' variables."""
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch")
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        The optimizers' variables are built in `scope` (a tf.distribute strategy's, beside
+        the networks' variables). `before_save` brings the Keras variables up to date
+        where a backend's steps keep the values apart (JAX's)."""
+        self.epoch = self.batch = self.step = 0
         optimizers = {"generator_optimizer": (generator_optimizer, generator),
                       "critic_optimizer": (critic_optimizer, critic)}
         if warmup_optimizer is not None and warmup_optimizer is not generator_optimizer:
             optimizers["warmup_optimizer"] = (warmup_optimizer, generator)
-        core = dict(**{GENERATOR: generator}, critic=critic, rng=rng,
-                    epoch=self.epoch, batch=self.batch, step=self.step)
-        scales = {}
+        self._groups = {GENERATOR: generator.weights, "critic": critic.weights}
+        self._scales = {}
         for key, (optimizer, network) in optimizers.items():
             # Optimizer slots are created lazily; build them now so a restore fills them.
-            with (strategy or tf.distribute.get_strategy()).scope():
+            with scope():
                 optimizer.build(network.trainable_variables)
-            core[key], scale = _split_loss_scale(optimizer)
+            inner, scale = split_loss_scale(optimizer)
+            self._groups[key] = inner.variables
             if scale:
-                scales[f"{key}_loss_scale"] = tf.train.Checkpoint(**scale)
-        self.epsilon = tf.Variable(norm.EPSILON, dtype=tf.float64, trainable=False, name=EPSILON)
+                self._scales[f"{key}_loss_scale"] = scale
         self._networks = (generator, critic)
-        self._core = tf.train.Checkpoint(**core)
-        self._scales = tf.train.Checkpoint(**scales)
-        self._epsilon = tf.train.Checkpoint(**{EPSILON: self.epsilon})
-        self.checkpoint = tf.train.Checkpoint(**core, **scales, **{EPSILON: self.epsilon})
+        self._optimizers = {key: optimizer for key, (optimizer, _) in optimizers.items()}
+        self._before_save = before_save
         self.folder = Path(folder)
-        # Before the managers read the pointer files: standing() rewrites them where wrong.
+        # Before anything reads the pointer files: standing() rewrites them where wrong.
         source = Path(restore_from or folder)
         self.standing = standing(source, repair=restore_from is None)
         self.best_standing = standing(source / BEST, repair=restore_from is None)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=KEEP)
-        self.best = tf.train.CheckpointManager(self.checkpoint, str(folder / BEST), max_to_keep=1)
+        self.latest = None
+        self.saved_step: int | None = None  # the step of `latest`
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The checkpoint's contents, as the run stands now."""
+        if self._before_save is not None:
+            self._before_save()
+        arrays = {_FORMAT_KEY: np.int64(FORMAT), EPSILON: np.float64(norm.EPSILON),
+                  **{name: np.int64(getattr(self, name)) for name in COUNTERS}}
+        for group, variables in {**self._groups, **self._scales}.items():
+            for index, variable in enumerate(variables):
+                arrays[_key(group, index)] = _numpy(variable)
+        return arrays
+
+    def load(self, arrays: dict[str, np.ndarray]) -> None:
+        """Sets the run to a checkpoint's contents (ValueError where they do not fit it)."""
+        for group, variables in self._groups.items():
+            _assign(variables, _values(arrays, group), group)
+        for group, variables in self._scales.items():
+            # Absent from runs saved in another precision; the scales then start afresh.
+            if _key(group, 0) in arrays:
+                _assign(variables, _values(arrays, group), group)
+        for name in COUNTERS:
+            setattr(self, name, int(arrays[name]))
 
     def restore(self) -> str | None:
         """Loads the newest intact checkpoint; returns its path, or None on a fresh run.
@@ -103,59 +154,65 @@ class RunState:
                                 "afresh (the old run, damaged files included, is moved aside).")
             return None
         try:
-            self._core.restore(path).assert_existing_objects_matched()
-            # Absent from runs saved in another precision; the scales then start afresh.
-            self._scales.restore(path).expect_partial()
-            # Absent from checkpoints saved before the networks took the reference's epsilon.
-            self.epsilon.assign(norm.KERAS_EPSILON)
-            self._epsilon.restore(path).expect_partial()
-        except (tf.errors.OpError, AssertionError, ValueError) as error:
+            if is_legacy(path):
+                from srgan.run import legacy
+                trained_with = legacy.restore(path, self, self._networks, self._optimizers)
+            else:
+                arrays = read_arrays(path)
+                self.load(arrays)
+                trained_with = float(arrays[EPSILON])
+        except (KeyError, ValueError) as error:
             raise UserError(f"checkpoint {path} cannot be loaded into this run ({error}).\n"
                             "Pass --restart to start afresh (the old run is moved aside).") from error
-        trained_with = float(self.epsilon.numpy())
         if trained_with != norm.EPSILON:
             for network in self._networks:
                 norm.convert_epsilon(network, trained_with)
-            self.epsilon.assign(norm.EPSILON)
             log.info(f"{path} was saved by an earlier version of this project: its BatchNorm "
                      f"weights are converted exactly from epsilon {trained_with:g} to the "
                      f"reference's {norm.EPSILON:g}. Its critic now has the reference's "
                      "LeakyReLU after the last convolution, and RMSProp follows TF1's rule, so "
                      "the run goes on from these weights but not exactly as it would have.")
+        self.latest, self.saved_step = path, self.step
         return path
 
     def save(self) -> str:
-        # CheckpointManager writes the new files first and updates the small
-        # `checkpoint` index atomically last: a kill mid-save leaves the last one usable.
-        return _save(self.manager, int(self.step), self.manager.latest_checkpoint)
+        """Saves the run as it is as a new rolling checkpoint, keeping the KEEP newest."""
+        self.latest = self._save(self.folder, KEEP, self.latest)
+        self.saved_step = self.step
+        return self.latest
 
     def save_best(self) -> str:
         """Saves the run as it is into BEST/, replacing the one there (kept apart from
         the rolling checkpoints, which never prune it)."""
-        return _save(self.best, int(self.step), self.manager.latest_checkpoint)
+        return self._save(self.folder / BEST, 1, self.latest)
 
-
-def _save(manager: tf.train.CheckpointManager, number: int, newest: str | None) -> str:
-    """manager.save(); where it fails (a full disk, a folder made read-only), its own
-    partial files are removed, so the space is freed, and a UserError says what happened
-    and names `newest`, the run's newest checkpoint, which the failure left intact."""
-    folder = Path(manager.directory)
-    prefix = prefix_of(folder, number)
-    try:
-        return manager.save(checkpoint_number=number)
-    except (tf.errors.OpError, OSError) as error:
-        if read_pointer(folder)[0] != prefix.name:
-            remove_checkpoint(prefix)
-        cause = describe_os_error(error) if isinstance(error, OSError) else first_line(error)
-        raise UserError(f"cannot save {prefix}: {cause}. Its partial files were removed; "
-                        f"the run's newest checkpoint ({newest or 'none yet'}) is intact. Fix "
-                        "the cause (free space, permissions) and run the same command to "
-                        "resume.") from error
+    def _save(self, folder: Path, keep: int, newest: str | None) -> str:
+        """The checkpoint file, then the pointer naming it, then all but the `keep` newest
+        removed. Where a write fails (a full disk, a folder made read-only), the new file
+        is removed, so the space is freed, and a UserError says what happened and names
+        `newest`, the run's newest checkpoint, which the failure left intact."""
+        prefix = prefix_of(folder, self.step)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            run_folder.write_arrays(prefix, self.arrays())
+            run_folder.write_pointer(folder, run_folder.numbers(folder)[:keep])
+            run_folder.prune(folder, keep)
+        except OSError as error:
+            if run_folder.read_pointer(folder)[0] != prefix.name:
+                run_folder.remove_checkpoint(prefix)
+            raise UserError(f"cannot save {prefix}: {describe_os_error(error)}. Its partial files "
+                            f"were removed; the run's newest checkpoint ({newest or 'none yet'}) "
+                            "is intact. Fix the cause (free space, permissions) and run the same "
+                            "command to resume.") from error
+        return str(prefix)
 
 
 def checkpoint_step(prefix: str) -> int:
     """The training step the checkpoint at `prefix` was saved at."""
-    return int(tf.train.load_checkpoint(str(prefix)).get_tensor(STEP_KEY))
+    if is_legacy(prefix):
+        from srgan.run import legacy
+        return legacy.checkpoint_step(prefix)
+    return int(read_arrays(prefix, ["step"])["step"])
 
 
 def saved_step(folder: Path) -> int:
@@ -168,20 +225,19 @@ def restore_generator(generator: keras.Model, prefix: str) -> str | None:
     """Reads the generator's weights alone from the checkpoint at `prefix`; None, or
     why it failed (a damaged file, or a generator of another architecture)."""
     try:
-        status = tf.train.Checkpoint(**{GENERATOR: generator}).restore(prefix)
-        # The critic, optimizers and counters are in the file too; they are not wanted here.
-        status.expect_partial()
-        # Fails when some generator weight had no counterpart in the file: a generator
-        # with more layers than the checkpoint's. Fewer layers or other widths fail
-        # earlier, in restore(), on the first weight whose shape differs.
-        status.assert_existing_objects_matched()
-        reader = tf.train.load_checkpoint(prefix)
-        trained_with = (float(reader.get_tensor(EPSILON_KEY)) if reader.has_tensor(EPSILON_KEY)
-                        else norm.KERAS_EPSILON)
+        if is_legacy(prefix):
+            from srgan.run import legacy
+            trained_with = legacy.restore_generator(generator, prefix)
+        else:
+            arrays = read_arrays(prefix)
+            _assign(generator.weights, _values(arrays, GENERATOR), GENERATOR)
+            trained_with = float(arrays[EPSILON])
         if trained_with != norm.EPSILON:
             norm.convert_epsilon(generator, trained_with)
-    # A damaged file fails in many ways (DataLossError, IndexError, ValueError, ...
-    # depending on which bytes are wrong); whichever it is, the file cannot be used.
+    except UserError:  # a legacy checkpoint without TensorFlow: it says what to do
+        raise
+    # A damaged file fails in many ways (BadZipFile, ValueError, EOFError, ... depending
+    # on which bytes are wrong); whichever it is, the file cannot be used.
     except Exception as error:
-        return f"{type(error).__name__}: {first_line(error)}"
+        return f"{type(error).__name__}: {error}".splitlines()[0]
     return None

@@ -10,9 +10,10 @@ what training computes (Wu and Johnson, "Rethinking Batch in BatchNorm", 2021).
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
-import tensorflow as tf
+import numpy as np
 
 
 def batchnorm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
@@ -20,7 +21,7 @@ def batchnorm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization
             if isinstance(layer, keras.layers.BatchNormalization)]
 
 
-def recompute_batchnorm_statistics(model: keras.Model, batches: Iterable[tf.Tensor]) -> int:
+def recompute_batchnorm_statistics(model: keras.Model, batches: Iterable[Any]) -> int:
     """Sets every BatchNorm layer's moving mean and variance of `model` to the mean of
     its batch statistics over `batches` (inputs of `model`); returns how many were used.
 
@@ -29,7 +30,7 @@ def recompute_batchnorm_statistics(model: keras.Model, batches: Iterable[tf.Tens
     """
     layers = batchnorm_layers(model)
     momenta = [layer.momentum for layer in layers]
-    saved = [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in layers]
+    saved = [(np.asarray(layer.moving_mean), np.asarray(layer.moving_variance)) for layer in layers]
     count = 0
     try:
         for count, batch in enumerate(batches, start=1):

@@ -1,36 +1,34 @@
 """The training run: networks, resume, the epoch loop, checkpoints and logs."""
 
+import contextlib
 import itertools
 import logging
 import math
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
-import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
-from srgan import distribute
 from srgan import precision as precisions
 from srgan import registry
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.data.pipeline import PhotoSet, crop_areas, sample_batch, steps_per_epoch, training_dataset
-from srgan.errors import UserError, first_line
+from srgan.errors import UserError
 from srgan.evaluation import provenance
 from srgan.evaluation.curve import VALIDATION_TAG
 from srgan.evaluation.validation import Validator
 from srgan.inference.upscale import tile_margin
 from srgan.run import best
+from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import RunLock, move_run_aside
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState
-from srgan.steps import TrainSteps
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit
+from srgan.training.draws import penalty_draws
 from srgan.training.interrupt import StopRequest
 from srgan.training.recipe import content_is_mse, learning_rate, optimizers
 from srgan.training.samples import sample_grid, validation_batch
@@ -51,66 +49,48 @@ def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
     return registry.spec(config.model).losses(config, registry.default_vgg)
 
 
-def step_class(model: str) -> type[TrainSteps]:
-    """The compiled steps of `model`."""
+def step_class(model: str) -> type:
+    """The compiled steps of `model` under the Keras backend (srgan/steps.py's TrainSteps
+    and its kin under TensorFlow, srgan/jax_steps.py's under JAX)."""
     return registry.spec(model).steps()
 
 
 def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
           limit: PhaseLimit | None = None) -> bool:
     """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are
-    done, or, under a `limit`, once the phase it names is over.
+    done, or, under a `limit`, once the phase it names is over. Under TensorFlow on one
+    device or a tf.distribute strategy; under JAX on one device.
     """
     config.validate()
-    try:
-        strategy, strategy_why = distribute.resolve(config.strategy)
-    except distribute.Stopped as signal_name:
-        log.info(f"{signal_name} received while waiting for the cluster: stopped before training "
-                 "began. Run the same command to start again.")
-        return False
-    distribute.check_batch(config.batch_size, strategy)
-    try:
-        return _train_as_chief_or_worker(config, strategy, strategy_why, restart, data_dir_given,
-                                         limit)
-    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
-            tf.errors.CancelledError) as error:
-        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            raise
-        # TensorFlow's recovery model: the job stops, and the same commands resume it.
-        raise UserError(f"a worker of the cluster stopped or cannot be reached ({first_line(error)}). "
-                        "Run the same command on every machine again to resume from the last "
-                        "checkpoint.") from error
+    if keras.backend.backend() == "jax":
+        from srgan.backends import jax_backend
+        jax_backend.check_training_flags(config)
+        folder = Path(config.checkpoint_dir)
+        _move_aside(restart, folder)
+        with RunLock(folder):
+            return _train(config, folder, None, jax_backend.device_line(), data_dir_given, limit)
+    from srgan.training import tf_devices
+    return tf_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)
 
 
-def _train_as_chief_or_worker(config: TrainConfig, strategy: tf.distribute.Strategy,
-                              strategy_why: str, restart: bool, data_dir_given: bool,
-                              limit: PhaseLimit | None) -> bool:
-    folder = Path(config.checkpoint_dir)
-    if not distribute.is_chief(strategy):
-        # TensorFlow's pattern: every worker runs the same code, saves included; only the
-        # chief writes into the run's folder, the others into their own, thrown away.
-        with tempfile.TemporaryDirectory(prefix="srgan-worker-") as scratch:
-            return _train(config, Path(scratch), strategy, strategy_why, data_dir_given,
-                          limit, restore_from=folder)
+def _move_aside(restart: bool, folder: Path) -> None:
     if restart:
         moved = move_run_aside(folder)
         if moved is not None:
             log.info(f"--restart: the previous run was moved to {moved}")
-    with RunLock(folder):
-        return _train(config, folder, strategy, strategy_why, data_dir_given, limit)
 
 
-def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, strategy_why: str,
-           data_dir_given: bool, limit: PhaseLimit | None, restore_from: Path | None = None) -> bool:
-    """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`)."""
-    ignored = resolve_settings(config, restore_from or folder, strategy)
+def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
+           data_dir_given: bool, limit: PhaseLimit | None, restore_from: Path | None = None,
+           several_machines: bool = False) -> bool:
+    """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`),
+    under `strategy` (a tf.distribute strategy, or None: one device)."""
+    ignored = resolve_settings(config, restore_from or folder, several_machines)
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
     photos = load_training_photos(config, data_dir_given)
-    # Outside the strategy: the gradient penalty's draws are made once per global batch,
-    # as on one device (srgan/steps.py).
-    rng = tf.random.Generator.from_seed(config.seed)
-    with strategy.scope():
+    scope = strategy.scope if strategy is not None else contextlib.nullcontext
+    with scope():
         with precisions.policy(policy):
             vgg, content = model_losses(config)
             keras.utils.set_random_seed(config.seed)
@@ -118,8 +98,10 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
                                                         config.hr_size, config.weights_init)
         generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
             config, loss_scale=policy == "mixed_float16")
-    state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer, rng,
-                     warmup_optimizer, restore_from, strategy)
+    steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
+                                     vgg, content, warmup_optimizer, config.jit, strategy)
+    state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer,
+                     warmup_optimizer, restore_from, scope, before_save=steps.sync)
     for standing in (state.standing, state.best_standing):
         if standing.notes:
             log.info(standing.explain())
@@ -131,17 +113,16 @@ def _train(config: TrainConfig, folder: Path, strategy: tf.distribute.Strategy, 
     if restored is None and config.init == "pretrained":
         start_from_pretrained(config, generator)
     save_settings(config, folder)
-    steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
-                                     vgg, rng, content, warmup_optimizer, config.jit, strategy)
+    steps.reload()
     run = _Run(config, folder, photos, state, steps, limit)
     log.info(f"{'resuming' if restored else 'a new run of'} the {run.model_name()} in {folder}"
              + ("" if restored else f" (--init {config.init}, --seed {config.seed})"))
-    if restored and int(state.epoch) >= run.total_epochs:
+    if restored and state.epoch >= run.total_epochs:
         log.info(f"{restored} has finished all {run.total_epochs} epochs (step "
-                 f"{int(state.step)}): nothing to train. Raise --n_epoch to train on.")
+                 f"{state.step}): nothing to train. Raise --n_epoch to train on.")
     elif restored:
-        log.info(f"resuming from {restored}: epoch {int(state.epoch) + 1}, batch "
-                 f"{int(state.batch)} of {run.batches}, step {int(state.step)} ({run.phase_name()})")
+        log.info(f"resuming from {restored}: epoch {state.epoch + 1}, batch "
+                 f"{state.batch} of {run.batches}, step {state.step} ({run.phase_name()})")
     return run.loop()
 
 
@@ -149,7 +130,7 @@ class _Run:
     """The epoch loop of one run, with its logs, samples and stop handling."""
 
     def __init__(self, config: TrainConfig, folder: Path, photos: PhotoSet,
-                 state: RunState, steps: TrainSteps, limit: PhaseLimit | None = None):
+                 state: RunState, steps, limit: PhaseLimit | None = None):
         self.config = config
         self.limit = limit
         self.mse_end = None  # where a limit times the seed's MSE share: set at the first GAN step
@@ -158,11 +139,7 @@ class _Run:
         self.state = state
         self.steps = steps
         self.total_epochs = config.n_epoch_init + config.n_epoch
-        # On the CPU the batches are cut between the steps, not beside them: background
-        # input threads preempt the step's own and cost up to a third of the warm-up's
-        # rate (bench/bench_loop.py); a GPU's step leaves the cores free for them.
-        self.background_input = bool(tf.config.list_logical_devices("GPU"))
-        self.writer = tf.summary.create_file_writer(str(folder / "logs"))
+        self.writer = EventWriter(folder / LOGS)
         self.samples = {"train": sample_batch(photos, SAMPLES, config.hr_size)}
         valid = validation_batch(Path(config.data_dir) / "test", SAMPLES, config.hr_size)
         if valid is not None:
@@ -191,7 +168,7 @@ class _Run:
         return steps_per_epoch(crops, self.config.batch_size, self.steps.replicas)
 
     def warming_up(self) -> bool:
-        return int(self.state.epoch) < self.config.n_epoch_init
+        return self.state.epoch < self.config.n_epoch_init
 
     def phase_name(self) -> str:
         return "generator warm-up" if self.warming_up() else "GAN training"
@@ -213,34 +190,45 @@ class _Run:
 
     def loop(self) -> bool:
         """Trains to the last epoch (under a limit, to the end of its phase), or until a
-        stop request; True if done."""
+        stop request; True if done. The logs are flushed however it ends."""
+        try:
+            return self._loop()
+        finally:
+            self.writer.close()
+
+    def _loop(self) -> bool:
         with StopRequest() as stop:
             batches = None
-            while int(self.state.epoch) < self.total_epochs:
+            while self.state.epoch < self.total_epochs:
                 if self.limit is not None and self.phase() != self.limit.phase:
-                    log.info(f"the {self.limit.phase} phase is over (step {int(self.state.step)})")
+                    label = f"the {self.limit.phase} phase is over (step {self.state.step})"
+                    # Its last epoch is saved where --save_every skipped it: the next
+                    # phase's call resumes from it.
+                    if self.state.saved_step != self.state.step:
+                        self.save_point(label)
+                    else:
+                        log.info(label)
                     return True
-                if batches is None or int(self.state.epoch) == self.config.n_epoch_init:
+                if batches is None or self.state.epoch == self.config.n_epoch_init:
                     batches = self.batches_to_phase_end()
                 saved = None
                 if self.run_epoch(stop, batches):
-                    epoch = int(self.state.epoch)
+                    epoch = self.state.epoch
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
                         saved = self.save_point(f"epoch {epoch}")
                 if stop.requested:
                     saved = saved or self.state.save()
-                    log.info(f"stopped in epoch {int(self.state.epoch) + 1}, batch {int(self.state.batch)}, "
-                             f"step {int(self.state.step)}: saved {saved}. Run the same command to resume.")
+                    log.info(f"stopped in epoch {self.state.epoch + 1}, batch {self.state.batch}, "
+                             f"step {self.state.step}: saved {saved}. Run the same command to resume.")
                     return False
                 if self.out_of_time():
                     self.end_phase_early(saved)
                     return True
-        log.info(f"training finished: {self.total_epochs} epochs, step {int(self.state.step)}; "
+        log.info(f"training finished: {self.total_epochs} epochs, step {self.state.step}; "
                  f"testing, upscale and export now use this run, {self.folder}")
-        self.writer.flush()
         # The user's next command would use this run: where it scored below the shipped
         # generator, say so now, not only when a worse picture comes out.
-        advice = provenance.below_shipped(provenance.source_of(self.state.manager.latest_checkpoint))
+        advice = provenance.below_shipped(provenance.source_of(self.state.latest))
         if advice is not None:
             log.warning(advice)
         return True
@@ -248,23 +236,25 @@ class _Run:
     def save_point(self, label: str) -> str:
         """A checkpoint as every scheduled one: precise BatchNorm statistics, samples,
         validation; returns its path."""
-        epoch = int(self.state.epoch)
+        epoch = self.state.epoch
+        self.steps.sync()
         self.recompute_batchnorm()
         self.save_samples(epoch)
         # The best first: where it cannot be saved, neither is the epoch, so the rerun
         # that follows a fix validates the epoch again.
         validation = self.validate(epoch)
         saved = self.state.save()
+        self.writer.flush()
         log.info(f"{label}: saved {saved}" + validation)
         return saved
 
     def end_phase_early(self, saved: str | None) -> None:
         """The limit's minutes are used: a warm-up ends here (the run's next call trains
         the GAN phase), and the phase's last checkpoint is saved as an epoch's would be."""
-        phase, step = self.phase(), int(self.state.step)
+        phase, step = self.phase(), self.state.step
         if phase == WARMUP:
-            self.state.epoch.assign(self.config.n_epoch_init)
-            self.state.batch.assign(0)
+            self.state.epoch = self.config.n_epoch_init
+            self.state.batch = 0
         elif saved is not None:
             return  # the epoch that used the minutes up has just been saved
         self.save_point(f"the {phase} phase's time budget is used at step {step}")
@@ -272,64 +262,59 @@ class _Run:
     def batches_to_phase_end(self) -> Iterator:
         """The batches from the run's epoch and batch to the end of its phase, whose crops
         differ (--warmup_crop): one dataset for them all, not one an epoch."""
-        config, epoch = self.config, int(self.state.epoch)
+        config, epoch = self.config, self.state.epoch
         end = config.n_epoch_init if self.warming_up() else self.total_epochs
         data = training_dataset(self.photos, config.batch_size, epoch, config.seed, self.crop(),
-                                skip_batches=int(self.state.batch), replicas=self.steps.replicas,
-                                background=self.background_input, epochs=end - epoch)
-        if self.steps.replicas > 1:
-            # Every worker builds the whole, seeded span; each keeps its replicas' shares.
-            options = tf.data.Options()
-            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-            data = self.steps.strategy.experimental_distribute_dataset(data.with_options(options))
-        return iter(data)
+                                skip_batches=self.state.batch, replicas=self.steps.replicas,
+                                epochs=end - epoch)
+        return self.steps.distribute(data)
 
     def run_epoch(self, stop: StopRequest, batches: Iterator) -> bool:
         """Trains the rest of the current epoch on `batches`; False if a stop request cut
         it short."""
         config, state = self.config, self.state
-        epoch = int(state.epoch)
+        epoch = state.epoch
         warming_up = self.warming_up()
         rate = learning_rate(config, epoch)
-        self.steps.generator_optimizer.learning_rate.assign(rate)
-        self.steps.critic_optimizer.learning_rate.assign(rate)
-        self.steps.warmup_optimizer.learning_rate.assign(rate)
+        self.steps.set_learning_rate(rate)
         use_mse = content_is_mse(config, epoch)
-        done = int(state.batch)
+        done = state.batch
         bar = tqdm(itertools.islice(batches, self.batches - done), total=self.batches, initial=done,
                    unit="batch", dynamic_ncols=True,
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
-        with bar, self.writer.as_default(step=int(state.step)):
+        with bar:
             for lr, hr in bar:
                 if stop.requested or self.out_of_time():
                     return False
                 if warming_up:
                     losses = self.steps.warmup_step(lr, hr)
                 else:
-                    losses = {**self.steps.critic_step(lr, hr),
-                              **self.steps.generator_step(lr, hr, tf.constant(self.content_is_mse(use_mse)))}
+                    epsilon = penalty_draws(config.seed, state.step, self.steps.global_batch(hr))
+                    losses = {**self.steps.critic_step(lr, hr, epsilon),
+                              **self.steps.generator_step(lr, hr, self.content_is_mse(use_mse))}
                 values = {name: float(value) for name, value in losses.items()}
                 self.check_finite(values)
-                state.batch.assign_add(1)
-                state.step.assign_add(1)
+                state.batch += 1
+                state.step += 1
                 bar.set_postfix({name: f"{value:.4g}" for name, value in values.items()}, refresh=False)
                 for name, value in values.items():
-                    tf.summary.scalar(f"loss/{name}", value, step=int(state.step))
-            tf.summary.scalar("learning_rate", rate, step=int(state.step))
-        if int(state.batch) != self.batches:
+                    self.writer.scalar(f"loss/{name}", value, state.step)
+            self.writer.scalar("learning_rate", rate, state.step)
+            self.writer.flush()
+        if state.batch != self.batches:
             # One dataset spans the phase: a short epoch would shift every later one.
-            raise RuntimeError(f"epoch {epoch + 1} gave {int(state.batch)} batches, not {self.batches}")
-        state.epoch.assign_add(1)
-        state.batch.assign(0)
+            raise RuntimeError(f"epoch {epoch + 1} gave {state.batch} batches, not {self.batches}")
+        state.epoch += 1
+        state.batch = 0
         return True
 
     def check_finite(self, values: dict[str, float]) -> None:
         bad = [name for name, value in values.items() if not math.isfinite(value)]
         if bad:
-            last = self.state.manager.latest_checkpoint or "none yet"
+            last = self.state.latest or "none yet"
             raise TrainingDiverged(
-                f"the {', '.join(bad)} loss became {values[bad[0]]} at step {int(self.state.step) + 1} "
-                f"(epoch {int(self.state.epoch) + 1}); stopped without saving. The last good checkpoint "
+                f"the {', '.join(bad)} loss became {values[bad[0]]} at step {self.state.step + 1} "
+                f"(epoch {self.state.epoch + 1}); stopped without saving. The last good checkpoint "
                 f"is kept: {last}. Try a lower --lr_init.")
 
     def recompute_batchnorm(self) -> None:
@@ -344,8 +329,10 @@ class _Run:
             return
         # A fixed epoch number outside any real epoch's: the same batches at every save.
         data = training_dataset(self.photos, self.config.batch_size, -1, self.config.seed,
-                                self.crop()).take(self.config.bn_batches)
-        recompute_batchnorm_statistics(self.steps.generator, (lr for lr, _ in data))
+                                self.crop())
+        recompute_batchnorm_statistics(self.steps.generator,
+                                       (lr for lr, _ in itertools.islice(data, self.config.bn_batches)))
+        self.steps.reload()
 
     def validate(self, epoch: int) -> str:
         """Scores the generator on the validation photos, logs the scores, keeps the best
@@ -353,11 +340,10 @@ class _Run:
         if self.validator is None or not len(self.validator):
             return ""
         scores = self.validator.score()
-        step = int(self.state.step)
-        with self.writer.as_default(step=step):
-            for name, value in scores.items():
-                tf.summary.scalar(f"{VALIDATION_TAG}{name}", value)
-                tf.summary.scalar(f"{VALIDATION_TAG}bicubic_{name}", self.validator.bicubic[name])
+        step = self.state.step
+        for name, value in scores.items():
+            self.writer.scalar(f"{VALIDATION_TAG}{name}", value, step)
+            self.writer.scalar(f"{VALIDATION_TAG}bicubic_{name}", self.validator.bicubic[name], step)
         text = (f"; validation on {len(self.validator)} photos: PSNR-Y {scores['psnr_y']:.2f} dB "
                 f"(bicubic {self.validator.bicubic['psnr_y']:.2f}), SSIM-Y {scores['ssim_y']:.4f} "
                 f"(bicubic {self.validator.bicubic['ssim_y']:.4f})")
@@ -373,5 +359,4 @@ class _Run:
         for name, hr in self.samples.items():
             grid = sample_grid(self.steps.generator, hr, registry.spec(self.config.model).display_name)
             save_png(self.folder / "samples" / f"{name}_epoch{epoch:05d}.png", grid)
-            with self.writer.as_default():
-                tf.summary.image(f"samples/{name}", grid[np.newaxis], step=int(self.state.step))
+            self.writer.image(f"samples/{name}", grid, self.state.step)

@@ -33,7 +33,7 @@ def sample_grid(generator: keras.Model, hr: np.ndarray, model: str, scale: int =
     """One row per image: LR (nearest-upsized, to show its pixels) | SR | HR, uint8,
     under column titles; `model` names the generator in the SR column's."""
     lr = downsample(hr, scale)
-    sr = from_model(generator(to_model(lr), training=False)).numpy()
-    lr = nearest_upsized(lr.numpy().astype(np.uint8), scale)
+    sr = np.asarray(from_model(generator(to_model(lr), training=False)))
+    lr = nearest_upsized(np.asarray(lr).astype(np.uint8), scale)
     return image_grid([list(images) for images in zip(lr, sr, hr)], GAP,
                       ["LR", sr_title(model), "HR"])

@@ -6,7 +6,6 @@ import secrets
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from srgan.config import TrainConfig
 from srgan.data.demo import build_demo_set
@@ -45,9 +44,10 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
 
 
 def resolve_settings(config: TrainConfig, folder: Path,
-                     strategy: tf.distribute.Strategy) -> list[tuple[str, str]]:
+                     several_machines: bool = False) -> list[tuple[str, str]]:
     """Checks the saved run against the flags and fills in what started it (START_ONLY);
-    returns (the flag given, the one that started the run) for each flag so overridden."""
+    returns (the flag given, the one that started the run) for each flag so overridden.
+    A new run on `several_machines` must be given its seed."""
     saved = load_settings(folder)
     ignored = []
     if saved is not None:
@@ -66,7 +66,7 @@ def resolve_settings(config: TrainConfig, folder: Path,
     if config.init is None:
         config.init = "reference"
     if config.seed is None:
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        if several_machines:
             raise UserError("a new run on several machines needs --seed: every worker must "
                             "draw the same crops and initial weights")
         config.seed = secrets.randbelow(2**31)

@@ -1,0 +1,47 @@
+"""The event-file writer and reader (srgan/run/events.py) against TensorFlow's own: what
+one writes, the other reads, both ways."""
+
+import numpy as np
+import tensorflow as tf
+
+from srgan.evaluation.curve import read_validation_curve
+from srgan.run import events
+
+
+def test_crc32c_is_castagnolis():
+    # The check value of the CRC-32C catalogue, and RFC 3720's 32 zero bytes.
+    assert events.crc32c(b"123456789") == 0xE3069283
+    assert events.crc32c(bytes(32)) == 0x8A9136AA
+
+
+def test_tensorflow_reads_what_the_writer_writes(tmp_path):
+    writer = events.EventWriter(tmp_path)
+    writer.scalar("loss/content", 0.25, 3)
+    writer.scalar("validation/psnr_y", 27.5, 2**40)
+    pixels = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    writer.image("samples/train", pixels, 4)
+    writer.close()
+    read = list(tf.compat.v1.train.summary_iterator(str(writer.path)))
+    assert read[0].file_version == "brain.Event:2"
+    scalars = {(event.step, value.tag): value.simple_value for event in read[1:]
+               for value in event.summary.value if value.HasField("simple_value")}
+    assert scalars == {(3, "loss/content"): 0.25, (2**40, "validation/psnr_y"): 27.5}
+    [image] = [value.image for event in read for value in event.summary.value if value.HasField("image")]
+    assert (image.height, image.width, image.colorspace) == (5, 7, 3)
+    np.testing.assert_array_equal(tf.io.decode_png(image.encoded_image_string).numpy(), pixels)
+
+
+def test_the_reader_takes_tf_summary_logs_of_earlier_versions_and_a_cut_file(tmp_path):
+    with tf.summary.create_file_writer(str(tmp_path / "logs")).as_default():
+        for step, value in ((2, 20.0), (4, 22.5)):
+            tf.summary.scalar("validation/psnr_y", value, step=step)
+            tf.summary.scalar("loss/content", 0.1, step=step)
+    ours = events.EventWriter(tmp_path / "logs")
+    ours.scalar("validation/psnr_y", 23.0, 6)
+    ours.scalar("validation/psnr_y", 24.0, 8)
+    ours.close()
+    # A run killed mid-record: the cut record is dropped, the whole ones read.
+    ours.path.write_bytes(ours.path.read_bytes()[:-5])
+    start, series = read_validation_curve(tmp_path)
+    assert [(step, value) for step, _, value in series["psnr_y"]] == [(2, 20.0), (4, 22.5), (6, 23.0)]
+    assert start <= series["psnr_y"][0][1]

@@ -1,0 +1,121 @@
+"""Training under JAX with TensorFlow blocked, as on the accelerator machine: the command
+line trains, stops and resumes exactly, validates, keeps its best checkpoint and logs,
+scores its run with --mode=testing, and a run folder resumes under either backend."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srgan.evaluation.curve import read_validation_curve
+from srgan.run.folder import read_arrays
+from srgan.training import loop
+from tests.helpers import checkpoint_values, tiny_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# One warm-up epoch and one GAN epoch of two batches of two photos: steps 1-2 and 3-4.
+SHORT = dict(n_epoch_init=1, n_epoch=1, batch_size=2, val_images=0)
+
+JAX_SIDE = """
+import json, os, signal, sys
+sys.modules["tensorflow"] = None  # as on the accelerator machine
+sys.path.insert(0, {root!r})
+import keras
+from srgan import jax_steps
+from srgan.cli import main
+
+data, common, folders = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+def train(folder, *more):
+    return main([*common, "--data_dir", data, "--checkpoint_dir", folder, *more])
+
+generator_step = jax_steps.JaxSteps.generator_step
+def stopping(self, *args):  # Ctrl+C after the first GAN step
+    terms = generator_step(self, *args)
+    os.kill(os.getpid(), signal.SIGINT)
+    return terms
+jax_steps.JaxSteps.generator_step = stopping
+assert train(folders["interrupted"]) == 0
+jax_steps.JaxSteps.generator_step = generator_step
+assert train(folders["interrupted"]) == 0
+assert train(folders["straight"], "--val_images", "2") == 0
+assert train(folders["from_tensorflow"], "--n_epoch", "2", "--lr_init", "1e-3") == 0
+assert main(["--mode=testing", "--checkpoint_dir", folders["straight"], "--data_dir", data,
+             "--results_dir", folders["results"]]) == 0
+assert keras.backend.backend() == "jax" and sys.modules["tensorflow"] is None
+"""
+
+
+def _flags(config) -> list[str]:
+    return ["--features", str(config.features), "--blocks", str(config.blocks),
+            "--batch_size", str(config.batch_size), "--n_epoch_init", str(config.n_epoch_init),
+            "--n_epoch", str(config.n_epoch), "--seed", str(config.seed), "--save_every", "1",
+            "--vgg_weights", "none", "--precision", "float32", "--val_images", "0"]
+
+
+def _generator(values: dict) -> np.ndarray:
+    return np.concatenate([values[name].ravel() for name in sorted(values)
+                           if name.startswith("generator/")])
+
+
+@pytest.mark.slow
+def test_a_run_trains_stops_and_resumes_under_jax_and_a_folder_resumes_under_either_backend(
+        data_dir_of, tmp_path, capsys):
+    data = data_dir_of(4)
+    config = tiny_config(data, tmp_path / "tensorflow", **SHORT)
+    loop.train(config)  # under TensorFlow: steps 1-4
+    folders = {name: str(tmp_path / name)
+               for name in ("interrupted", "straight", "from_tensorflow", "results")}
+    shutil.copytree(tmp_path / "tensorflow", folders["from_tensorflow"])
+    done = subprocess.run(
+        [sys.executable, "-c", JAX_SIDE.format(root=str(ROOT)), str(data),
+         json.dumps(_flags(config)), json.dumps(folders)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=900,
+        env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    err = done.stderr
+    assert "one device (JAX cpu" in err and "Traceback" not in err
+    assert "stopped in epoch 2, batch 1, step 3: saved" in err
+    assert f"resuming from {folders['interrupted']}/ckpt-3: epoch 2, batch 1" in err
+    assert f"resuming from {folders['from_tensorflow']}/ckpt-4" in err
+
+    # Stopped and resumed under JAX, the run ends where the uninterrupted one does.
+    straight = checkpoint_values(Path(folders["straight"]))
+    resumed = checkpoint_values(Path(folders["interrupted"]))
+    assert straight.keys() == resumed.keys() and int(straight["step"]) == 4
+    for name in straight:
+        np.testing.assert_allclose(resumed[name], straight[name], rtol=1e-5, atol=1e-7, err_msg=name)
+    # It validated, kept its best checkpoint, drew its samples and logged its curve.
+    _, curve = read_validation_curve(Path(folders["straight"]))
+    assert [step for step, _, _ in curve["psnr_y"]] == [2, 4]
+    best = json.loads((Path(folders["straight"]) / "best" / "best.json").read_text())
+    assert best["step"] in (2, 4) and (Path(folders["straight"]) / "samples" / "valid_epoch00002.png").is_file()
+    summary = json.loads((Path(folders["results"]) / "summary.json").read_text())
+    assert json.dumps(summary).count("ckpt-4") >= 1
+
+    # JAX's run resumes under TensorFlow: its state loads as saved and trains on.
+    capsys.readouterr()
+    loop.train(tiny_config(data, folders["straight"], **{**SHORT, "n_epoch": 2}))
+    assert f"resuming from {folders['straight']}/ckpt-4" in capsys.readouterr().err
+    assert int(read_arrays(Path(folders["straight"]) / "ckpt-6")["step"]) == 6
+    # TensorFlow's run, resumed under JAX for steps 5-6 (above) and under TensorFlow: the
+    # same steps to float32 tolerance (as tests/test_backends.py holds them), from the same
+    # state, on the same batches and penalty draws, so the two ends differ by a small part
+    # of how far the generator moved (fresh runs would not: each backend draws its own
+    # initial weights from a seed).
+    # Both at a rate that moves the weights well past float32's noise in two steps (0.7%
+    # of the movement apart, measured).
+    loop.train(tiny_config(data, tmp_path / "tensorflow", **{**SHORT, "n_epoch": 2, "lr_init": 1e-3}))
+    start = read_arrays(tmp_path / "tensorflow" / "ckpt-4")
+    under_tf = read_arrays(tmp_path / "tensorflow" / "ckpt-6")
+    under_jax = read_arrays(Path(folders["from_tensorflow"]) / "ckpt-6")
+    assert under_tf.keys() == under_jax.keys()
+    np.testing.assert_array_equal(under_jax["generator_optimizer/0000"], 6)  # its iterations: all 6 steps
+    moved = np.linalg.norm(_generator(under_tf) - _generator(start))
+    apart = np.linalg.norm(_generator(under_tf) - _generator(under_jax))
+    assert moved > 1e-4 and apart < 0.02 * moved, (moved, apart)
