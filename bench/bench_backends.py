@@ -101,7 +101,7 @@ def main() -> None:
     backends = args.backends.split(",")
     conv = None
     if importlib.util.find_spec("tensorflow") is not None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
         from common import yardsticks
         conv = yardsticks()[f"conv {args.precision}"]
     results = {}

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from srgan import backends
@@ -159,6 +160,13 @@ def degrade_batch(hr: Any, scale: int = SCALE) -> tuple[Any, Any]:
     return to_model(downsample(hr, scale)), to_model(hr)
 
 
+@functools.cache
+def _compiled_degrade(scale: int, backend: str):
+    """One compiled degradation per scale and backend, kept: every span of epochs and
+    every BatchNorm recomputation reuses its traces instead of tracing anew."""
+    return backends.compiled(functools.partial(degrade_batch, scale=scale))
+
+
 def training_dataset(
     photos: PhotoSet,
     batch_size: int,
@@ -174,7 +182,7 @@ def training_dataset(
     compiled step (retraced only for an epoch's partial last batch)."""
     if hr_size % scale:
         raise ValueError(f"training_dataset: hr_size {hr_size} is not a multiple of scale {scale}")
-    degrade = backends.compiled(functools.partial(degrade_batch, scale=scale))
+    degrade = _compiled_degrade(scale, keras.backend.backend())
     crops = hr_batches(photos, batch_size, epoch, seed, hr_size, skip_batches, replicas, epochs)
     return (degrade(hr) for hr in crops)
 
