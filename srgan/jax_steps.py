@@ -83,6 +83,7 @@ class JaxSteps:
                             for key, (optimizer, _) in self._optimizers.items()}
         self._score = _shared_call(self._scorer(), critic)
         self._state: State | None = None
+        self._order: dict[frozenset, list[str]] = {}
         self._rate = float(keras.ops.convert_to_numpy(generator_optimizer.learning_rate))
         self._warmup = jax.jit(self._warmup_fn)
         self._critic = jax.jit(self._critic_fn)
@@ -95,14 +96,24 @@ class JaxSteps:
 
     def warmup_step(self, lr, hr) -> Losses:
         self._state, terms = self._warmup(self._take(), lr, hr, self._rate)
-        return terms
+        return self._ordered(terms)
 
     def critic_step(self, lr, hr, epsilon) -> Losses:
         self._state, terms = self._critic(self._take(), lr, hr, epsilon, self._rate)
-        return terms
+        return self._ordered(terms)
 
     def generator_step(self, lr, hr, use_mse: bool) -> Losses:
         self._state, terms = self._generator(self._take(), lr, hr, bool(use_mse), self._rate)
+        return self._ordered(terms)
+
+    def _ordered(self, terms: Losses) -> Losses:
+        """The terms in the order the step wrote them (TensorFlow's, which the progress
+        bar shows): jit returns a dict's keys sorted."""
+        return {name: terms[name] for name in self._order[frozenset(terms)]}
+
+    def _traced(self, terms: Losses) -> Losses:
+        """Notes the order of a step's terms while it is traced."""
+        self._order[frozenset(terms)] = list(terms)
         return terms
 
     def set_learning_rate(self, rate: float) -> None:
@@ -158,7 +169,7 @@ class JaxSteps:
 
         (loss, fixed), grads = jax.value_and_grad(loss_of, has_aux=True)(state["g"], state["gf"])
         state = self._apply({**state, "gf": fixed}, self._warmup_key, "g", grads, rate)
-        return state, {"content": loss}
+        return state, self._traced({"content": loss})
 
     def _critic_fn(self, state: State, lr, hr, epsilon, rate) -> tuple[State, Losses]:
         # As TensorFlow's step: the generator runs in training mode, its BatchNorm
@@ -176,7 +187,7 @@ class JaxSteps:
         real, fake = jnp.split(score(jnp.concatenate([hr, sr], 0)), 2)
         penalty = gradient_penalty(score, hr, sr, epsilon)
         loss, wasserstein = critic_loss(real, fake, penalty)
-        return loss, (fixed, {"wasserstein": wasserstein, "gp": penalty, "critic": loss})
+        return loss, (fixed, self._traced({"wasserstein": wasserstein, "gp": penalty, "critic": loss}))
 
     def _generator_fn(self, state: State, lr, hr, use_mse: bool, rate) -> tuple[State, Losses]:
         def loss_of(weights, fixed, critic_fixed):
@@ -195,7 +206,8 @@ class JaxSteps:
         vgg = perceptual_loss(self.vgg, hr, sr) if self.vgg is not None else jnp.float32(0.0)
         adversarial = generator_adversarial_loss(scores)
         loss = content + vgg + adversarial
-        return loss, {"content": content, "vgg": vgg, "adversarial": adversarial, "generator": loss}
+        return loss, self._traced({"content": content, "vgg": vgg, "adversarial": adversarial,
+                                   "generator": loss})
 
 
 class JaxWSRGANSteps(JaxSteps):
@@ -206,7 +218,7 @@ class JaxWSRGANSteps(JaxSteps):
         content = self.content(hr, sr)
         adversarial = self._adversarial(scores)
         loss = content + adversarial
-        return loss, {"content": content, "adversarial": adversarial, "generator": loss}
+        return loss, self._traced({"content": content, "adversarial": adversarial, "generator": loss})
 
     def _adversarial(self, scores):
         return generator_adversarial_loss(scores)
@@ -225,8 +237,9 @@ class JaxSRGANSteps(JaxWSRGANSteps):
         real, fixed = self._score(weights, fixed, hr)
         fake, fixed = self._score(weights, fixed, sr)
         loss = discriminator_bce_loss(real, fake)
-        return loss, (fixed, {"discriminator": loss, "d_real": jnp.mean(jax.nn.sigmoid(real)),
-                              "d_fake": jnp.mean(jax.nn.sigmoid(fake))})
+        return loss, (fixed, self._traced({"discriminator": loss,
+                                           "d_real": jnp.mean(jax.nn.sigmoid(real)),
+                                           "d_fake": jnp.mean(jax.nn.sigmoid(fake))}))
 
     def _adversarial(self, logits):
         return generator_bce_loss(logits)
