@@ -41,7 +41,7 @@ class PhotoSet:
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.heights = np.asarray(heights, dtype=np.int64)
         self.widths = np.asarray(widths, dtype=np.int64)
-        
+
     @classmethod
     def from_arrays(cls, photos: list[np.ndarray]) -> PhotoSet:
         """Pack uint8 HxWx3 photos into one buffer."""

@@ -65,20 +65,18 @@ def _epsilon(tf, prefix) -> float:
     return float(reader.get_tensor(EPSILON_KEY)) if reader.has_tensor(EPSILON_KEY) else norm.KERAS_EPSILON
 
 
-def restore(prefix, state, networks: tuple[keras.Model, keras.Model], optimizers: dict) -> float:
-    """Loads the legacy checkpoint at `prefix` into the networks, the optimizers and the
-    counters of `state` (a RunState); returns the BatchNorm epsilon it was trained with.
-    ValueError where it does not fit this run."""
+def restore(prefix, state, networks: tuple[keras.Model, keras.Model],
+            optimizers: dict[str, keras.optimizers.Optimizer], loss_scales: dict[str, list]) -> float:
+    """Loads the legacy checkpoint at `prefix` into the networks, the optimizers (each the
+    one whose slots are saved: a loss-scale optimizer's inner one), the loss scales
+    (name -> [scale, counter], as RunState splits them) and the counters of `state` (a
+    RunState); returns the BatchNorm epsilon it was trained with. ValueError where it
+    does not fit this run."""
     tf = _tensorflow()
     counters = {name: tf.Variable(0, dtype=tf.int64, name=name) for name in ("epoch", "batch", "step")}
-    core = {GENERATOR: networks[0], "critic": networks[1], **counters}
-    scales = {}
-    for key, optimizer in optimizers.items():
-        core[key] = optimizer
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            core[key] = optimizer.inner_optimizer
-            scales[f"{key}_loss_scale"] = tf.train.Checkpoint(scale=optimizer.dynamic_scale,
-                                                              counter=optimizer.step_counter)
+    core = {GENERATOR: networks[0], "critic": networks[1], **counters, **optimizers}
+    scales = {name: tf.train.Checkpoint(scale=scale, counter=counter)
+              for name, (scale, counter) in loss_scales.items()}
     try:
         # The penalty's random generator is in the file too; it is not wanted.
         tf.train.Checkpoint(**core).restore(str(prefix)).expect_partial() \

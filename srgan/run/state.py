@@ -99,16 +99,17 @@ class RunState:
             optimizers["warmup_optimizer"] = (warmup_optimizer, generator)
         self._groups = {GENERATOR: generator.weights, "critic": critic.weights}
         self._scales = {}
+        self._inner = {}
         for key, (optimizer, network) in optimizers.items():
             # Optimizer slots are created lazily; build them now so a restore fills them.
             with scope():
                 optimizer.build(network.trainable_variables)
             inner, scale = split_loss_scale(optimizer)
             self._groups[key] = inner.variables
+            self._inner[key] = inner
             if scale:
                 self._scales[f"{key}_loss_scale"] = scale
         self._networks = (generator, critic)
-        self._optimizers = {key: optimizer for key, (optimizer, _) in optimizers.items()}
         self._before_save = before_save
         self.folder = Path(folder)
         # Before anything reads the pointer files: standing() rewrites them where wrong.
@@ -156,7 +157,8 @@ class RunState:
         try:
             if is_legacy(path):
                 from srgan.run import legacy
-                trained_with = legacy.restore(path, self, self._networks, self._optimizers)
+                trained_with = legacy.restore(path, self, self._networks, self._inner,
+                                              self._scales)
             else:
                 arrays = read_arrays(path)
                 self.load(arrays)

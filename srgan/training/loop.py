@@ -113,7 +113,6 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
     if restored is None and config.init == "pretrained":
         start_from_pretrained(config, generator)
     save_settings(config, folder)
-    steps.reload()
     run = _Run(config, folder, photos, state, steps, limit)
     log.info(f"{'resuming' if restored else 'a new run of'} the {run.model_name()} in {folder}"
              + ("" if restored else f" (--init {config.init}, --seed {config.seed})"))
