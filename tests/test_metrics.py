@@ -13,8 +13,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from srgan.metrics import crop_border, gmsd, mean_gradient, ms_ssim, ms_ssim_scales, psnr, sharpness, ssim
 from srgan.metrics.color import channel_bias
 from srgan.metrics.gmsd import _average_downsample
-from srgan.losses.content import tf_ms_ssim
-from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS
+from srgan.losses.content import batch_ms_ssim
+from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS, ms_ssim_weights
 
 BORDER = 4
 PHOTOS = {
@@ -236,21 +236,31 @@ def test_crop_border_errors():
         crop_border(image, -1)
 
 
-def test_tf_ms_ssim_uses_three_scales_at_48px():
+def _tf_ssim_multiscale(hr: tf.Tensor, sr: tf.Tensor, max_val: float) -> float:
+    """tf.image.ssim_multiscale, batch-mean, with the weights batch_ms_ssim picks."""
+    scales = ms_ssim_scales(min(hr.shape[1], hr.shape[2]))
+    weights = list(np.array(MS_SSIM_WEIGHTS[:scales]) / sum(MS_SSIM_WEIGHTS[:scales]))
+    return float(tf.reduce_mean(tf.image.ssim_multiscale(hr, sr, max_val, power_factors=weights)))
+
+
+@pytest.mark.parametrize("size", [(48, 48), (45, 47)])
+def test_batch_ms_ssim_is_tensorflows_ssim_multiscale(size):
     rng = np.random.default_rng(1)
-    hr = rng.integers(0, 256, (2, 48, 48, 3)).astype(np.uint8)
+    hr = rng.integers(0, 256, (2, *size, 3)).astype(np.uint8)
     sr = np.clip(hr + rng.normal(0, 20, hr.shape), 0, 255).round().astype(np.uint8)
     hr_t, sr_t = tf.constant(hr, tf.float32), tf.constant(sr, tf.float32)
 
-    assert float(tf_ms_ssim(hr_t, hr_t, 255.0)) == pytest.approx(1.0, abs=1e-6)
-    value = float(tf_ms_ssim(hr_t, sr_t, 255.0))
+    assert float(batch_ms_ssim(hr_t, hr_t, 255.0)) == pytest.approx(1.0, abs=1e-6)
+    value = float(batch_ms_ssim(hr_t, sr_t, 255.0))
     assert 0.0 < value < 1.0
+    # Odd sides exercise the repeated last row and column before each halving.
+    assert value == pytest.approx(_tf_ssim_multiscale(hr_t, sr_t, 255.0), abs=1e-5)
     # The numpy metric (one plane, no crop) picks the same 3 scales and agrees.
     for image in range(2):
         y1, y2 = _y_plane(hr[image]), _y_plane(sr[image])
         expected, scales = ms_ssim(hr[image], sr[image], border=0)
         assert scales == 3
-        got = tf_ms_ssim(
+        got = batch_ms_ssim(
             tf.constant(y1[None, ..., None], tf.float32),
             tf.constant(y2[None, ..., None], tf.float32),
             255.0,
@@ -259,16 +269,20 @@ def test_tf_ms_ssim_uses_three_scales_at_48px():
 
     sr_var = tf.Variable(sr_t)
     with tf.GradientTape() as tape:
-        loss = 1.0 - tf_ms_ssim(hr_t, sr_var, 255.0)
+        loss = 1.0 - batch_ms_ssim(hr_t, sr_var, 255.0)
     gradient = tape.gradient(loss, sr_var)
-    assert gradient.shape == sr_var.shape
-    assert bool(tf.reduce_all(tf.math.is_finite(gradient)))
+    with tf.GradientTape() as tape:
+        reference = 1.0 - tf.reduce_mean(tf.image.ssim_multiscale(
+            hr_t, sr_var, 255.0, power_factors=list(ms_ssim_weights(3))))
+    expected_gradient = tape.gradient(reference, sr_var).numpy()
     assert float(tf.reduce_max(tf.abs(gradient))) > 0.0
+    np.testing.assert_allclose(gradient.numpy(), expected_gradient, rtol=1e-3,
+                               atol=1e-4 * np.abs(expected_gradient).max())
 
 
-def test_tf_ms_ssim_needs_static_size():
+def test_batch_ms_ssim_needs_static_size():
     fn = tf.function(
-        lambda x: tf_ms_ssim(x, x, 1.0),
+        lambda x: batch_ms_ssim(x, x, 1.0),
         input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)],
     )
     with pytest.raises(ValueError, match="static"):

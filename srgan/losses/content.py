@@ -1,8 +1,7 @@
 """Pixel-space content losses (docs/DESIGN.md "Losses", content).
 
-Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref). MSE and SSIM are
-written in keras.ops and compute the same under every backend (tests/test_backends.py);
-MS-SSIM is TensorFlow's tf.image.ssim_multiscale, and needs TensorFlow.
+Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref). All three are
+written in keras.ops and compute the same under every backend (tests/test_backends.py).
 """
 
 from collections.abc import Callable
@@ -35,26 +34,35 @@ def _gray(images: Any) -> Any:
     return ops.image.rgb_to_grayscale(images, data_format="channels_last")
 
 
-def gray_ssim(x: Any, y: Any, max_val: float = 2.0) -> Any:
-    """Per-image SSIM of [B, H, W, 1] images: Wang et al.'s 11x11 Gaussian window (sigma
-    1.5), K1 0.01, K2 0.03, valid positions only, as tf.image.ssim computes it.
+def _ssim_maps(x: Any, y: Any, max_val: float) -> tuple[Any, Any]:
+    """The luminance and contrast-structure maps of NHWC images, channel by channel:
+    Wang et al.'s 11x11 Gaussian window (sigma 1.5), K1 0.01, K2 0.03, valid positions
+    only, population moments, as tf.image.ssim computes them.
 
     Written out with a constant window so that it compiles under XLA (--jit), which
     tf.image.ssim does not: it sizes its window from the run-time channel count.
     """
-    window = ops.convert_to_tensor(_gaussian_window())
+    channels = x.shape[-1]
+    window = ops.convert_to_tensor(np.tile(_gaussian_window(), (1, 1, channels, 1)))
     c1, c2 = (K1 * max_val) ** 2, (K2 * max_val) ** 2
 
     def blur(image: Any) -> Any:
-        return ops.conv(image, window, strides=1, padding="valid", data_format="channels_last")
+        return ops.depthwise_conv(image, window, strides=1, padding="valid",
+                                  data_format="channels_last")
 
     mean_x, mean_y = blur(x), blur(y)
     var_x = blur(x * x) - mean_x * mean_x
     var_y = blur(y * y) - mean_y * mean_y
     cov = blur(x * y) - mean_x * mean_y
     luminance = (2 * mean_x * mean_y + c1) / (mean_x * mean_x + mean_y * mean_y + c1)
-    structure = (2 * cov + c2) / (var_x + var_y + c2)
-    return ops.mean(luminance * structure, axis=[1, 2, 3])
+    contrast_structure = (2 * cov + c2) / (var_x + var_y + c2)
+    return luminance, contrast_structure
+
+
+def gray_ssim(x: Any, y: Any, max_val: float = 2.0) -> Any:
+    """Per-image SSIM of [B, H, W, 1] images, as tf.image.ssim computes it."""
+    luminance, contrast_structure = _ssim_maps(x, y, max_val)
+    return ops.mean(luminance * contrast_structure, axis=[1, 2, 3])
 
 
 def ssim_loss(hr: Any, sr: Any) -> Any:
@@ -62,34 +70,42 @@ def ssim_loss(hr: Any, sr: Any) -> Any:
     return SSIM_WEIGHT * (1.0 - ops.mean(gray_ssim(_gray(hr), _gray(sr))))
 
 
-def tf_ms_ssim(hr: Any, sr: Any, max_val: float) -> Any:
-    """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss.
+def _halve(images: Any) -> Any:
+    """2x2 average pooling of NHWC images; an odd side first repeats its last row or
+    column (TF's SYMMETRIC pad by one), so a side of n becomes ceil(n / 2)."""
+    if images.shape[1] % 2:
+        images = ops.concatenate([images, images[:, -1:]], axis=1)
+    if images.shape[2] % 2:
+        images = ops.concatenate([images, images[:, :, -1:]], axis=2)
+    return ops.average_pool(images, 2, strides=2, padding="valid", data_format="channels_last")
+
+
+def batch_ms_ssim(hr: Any, sr: Any, max_val: float) -> Any:
+    """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss; the same
+    as tf.image.ssim_multiscale (tests/test_metrics.py) under every backend.
 
     Images must lie in [0, max_val] (shift [-1, 1] images by +1, max_val 2): the
     luminance term assumes non-negative means. Uses as many scales as fit the
-    static image size, with renormalised weights, 11x11 window, sigma 1.5;
-    colour channels are scored separately and averaged (TF's convention).
+    static image size, with renormalised weights; colour channels are scored
+    separately and averaged (TF's convention).
     """
-    # Here, not at the top: MSE and SSIM run under every backend without TensorFlow.
-    import tensorflow as tf
-
     height, width = hr.shape[1], hr.shape[2]
     if height is None or width is None:
-        raise ValueError(
-            f"tf_ms_ssim needs a static image height and width, got shape {hr.shape}"
-        )
+        raise ValueError(f"batch_ms_ssim needs a static image height and width, got shape {hr.shape}")
     weights = ms_ssim_weights(fitting_scales(height, width))
-    per_image = tf.image.ssim_multiscale(
-        hr,
-        sr,
-        max_val,
-        power_factors=weights,
-        filter_size=WINDOW_SIZE,
-        filter_sigma=SIGMA,
-        k1=K1,
-        k2=K2,
-    )
-    return tf.reduce_mean(per_image)
+    terms = []
+    for scale in range(len(weights)):
+        if scale:
+            hr, sr = _halve(hr), _halve(sr)
+        luminance, contrast_structure = _ssim_maps(hr, sr, max_val)
+        # Contrast-structure at every scale but the coarsest, full SSIM there; a negative
+        # mean (anti-correlated structure) has no fractional power and counts as 0.
+        term = contrast_structure if scale < len(weights) - 1 else luminance * contrast_structure
+        terms.append(ops.relu(ops.mean(term, axis=[1, 2])) ** weights[scale])
+    per_channel = terms[0]
+    for term in terms[1:]:
+        per_channel = per_channel * term
+    return ops.mean(per_channel)
 
 
 def ms_ssim_loss(hr: Any, sr: Any) -> Any:
@@ -99,8 +115,8 @@ def ms_ssim_loss(hr: Any, sr: Any) -> Any:
     At 48x48 only three of the five standard scales fit the 11-px window.
     """
     # Shifted to [0, 2]: on [-1, 1] a dark image against a bright one has a negative
-    # luminance term, which tf.image.ssim_multiscale clips to 0 (loss 0.1, no gradient).
-    value = tf_ms_ssim(_gray(hr) + 1.0, _gray(sr) + 1.0, max_val=2.0)
+    # luminance term, which MS-SSIM clips to 0 (loss 0.1, no gradient).
+    value = batch_ms_ssim(_gray(hr) + 1.0, _gray(sr) + 1.0, max_val=2.0)
     return SSIM_WEIGHT * (1.0 - value)
 
 

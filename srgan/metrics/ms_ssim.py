@@ -1,5 +1,5 @@
 """Multi-scale SSIM (Wang, Simoncelli & Bovik 2003), the metric (the training loss's
-differentiable variant is srgan/losses/content.py's `tf_ms_ssim`).
+differentiable variant is srgan/losses/content.py's `batch_ms_ssim`).
 
 MS-SSIM = prod_{j<M} cs_j ** w_j * ssim_M ** w_M: the mean contrast-structure term
 at every scale but the coarsest, the mean SSIM (luminance too) at the coarsest.
