@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             import_tensorflow_quietly()
             from srgan.distribute import split_cpu_devices
             split_cpu_devices()  # before TensorFlow's first op initialises its devices
+        elif backend == "jax":
+            from srgan.backends import jax_backend
+            jax_backend.split_cpu_devices()  # before JAX's first array starts its CPU backend
         run(args)
     except UserError as error:
         log.error(f"error: {error}")

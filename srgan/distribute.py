@@ -21,6 +21,7 @@ from srgan import environment
 from srgan.config import STRATEGIES
 from srgan.environment import CPU_DEVICES_ENV
 from srgan.errors import UserError, describe_os_error
+from srgan.training.start import check_global_batch
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +206,5 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 
 
 def check_batch(batch_size: int, strategy: tf.distribute.Strategy) -> None:
-    """UserError unless the global batch splits evenly over the replicas."""
-    replicas = strategy.num_replicas_in_sync
-    if batch_size % replicas:
-        raise UserError(f"--batch_size {batch_size} (the global batch) does not split evenly "
-                        f"over {replicas} replicas; give a multiple of {replicas}")
+    """UserError unless the global batch splits evenly over the strategy's replicas."""
+    check_global_batch(batch_size, strategy.num_replicas_in_sync)

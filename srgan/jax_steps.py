@@ -7,10 +7,15 @@ JAX's steps are pure, jitted functions: the networks' and optimizers' variables 
 explicit state, through Keras' stateless_call and stateless_apply. The state is taken up
 from the Keras variables at the first step after a `reload` (a restore, a recomputation
 of the BatchNorm statistics) and written back into them at `sync` (to save or score).
+
+Under a Keras DataParallel distribution (srgan/training/jax_devices.py) the state is
+replicated on every device and `distribute` splits each batch over them; the same jitted
+steps then run partitioned, with nothing of their own to say about devices.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -52,16 +57,16 @@ class JaxSteps:
     """The seed's model: MSE warm-up, WGAN-GP critic, generator on content (MSE for the
     first epochs), VGG where given, and -1e-3 mean(D(SR))."""
 
-    replicas = 1
-
     def __init__(self, generator: keras.Model, critic: keras.Model,
                  generator_optimizer: keras.optimizers.Optimizer,
                  critic_optimizer: keras.optimizers.Optimizer,
                  vgg: keras.Model | None, content: Callable[[Any, Any], Any],
                  warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
-                 strategy: None = None):
-        """As TrainSteps; `jit` changes nothing (JAX's steps are always compiled), and
-        there is no tf.distribute `strategy`."""
+                 strategy: keras.distribution.DataParallel | None = None):
+        """As TrainSteps; `jit` changes nothing (JAX's steps are always compiled), and the
+        `strategy` is a Keras DataParallel distribution, or None for one device."""
+        self.distribution = strategy
+        self.replicas = len(strategy.device_mesh.devices.flat) if strategy is not None else 1
         self.generator = generator
         self.critic = critic
         self.generator_optimizer = generator_optimizer
@@ -76,9 +81,11 @@ class JaxSteps:
         if self.warmup_optimizer is not generator_optimizer:
             self._optimizers["warmup"] = (self.warmup_optimizer, generator)
             self._warmup_key = "warmup"
-        for optimizer, network in self._optimizers.values():
-            if not optimizer.built:
-                optimizer.build(network.trainable_variables)
+        # Built in the distribution's scope, so that the slots are replicated as the weights.
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            for optimizer, network in self._optimizers.values():
+                if not optimizer.built:
+                    optimizer.build(network.trainable_variables)
         self._rate_index = {key: _rate_index(optimizer)
                             for key, (optimizer, _) in self._optimizers.items()}
         self._score = _shared_call(self._scorer(), critic)
@@ -125,7 +132,14 @@ class JaxSteps:
         return int(hr.shape[0])
 
     def distribute(self, batches: Iterator) -> Iterator:
-        return batches
+        """The batches split over the devices along their first axis, where distributed."""
+        if self.distribution is None:
+            return batches
+        return ((self._split(lr), self._split(hr)) for lr, hr in batches)
+
+    def _split(self, images):
+        layout = self.distribution.get_data_layout(images.shape)
+        return keras.distribution.distribute_tensor(images, layout)
 
     def sync(self) -> None:
         """Writes the steps' state into the Keras variables."""

@@ -126,4 +126,7 @@ def check(args: argparse.Namespace) -> str:
         _export(args, backend)
     else:
         _MODES[args.mode](args)
+    if backend == "jax" and args.mode in ("train", "esrgan", "compare"):
+        from srgan.backends import jax_backend
+        jax_backend.check_training_flags(TrainConfig(**train_fields(args)))
     return backend

@@ -79,6 +79,21 @@ def test_a_backend_the_command_line_cannot_run_on_is_one_line_naming_the_install
     assert done.stderr.startswith("error: " + says.format(backend=backend, installed=installed))
 
 
+@pytest.mark.parametrize("flags, says", [
+    (["--strategy", "multiworker"], "error: --strategy multiworker is TensorFlow's; under KERAS_BACKEND=jax"),
+    (["--mode=export"], "error: --mode=export writes a TensorFlow SavedModel"),
+])
+def test_what_jax_does_not_run_is_one_line(tmp_path, flags, says):
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), *flags, "--checkpoint_dir",
+                           str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(says), done.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_keras_json_names_the_backend_where_the_environment_does_not(tmp_path, monkeypatch):
     from srgan import environment
     from srgan.errors import UserError

@@ -119,3 +119,78 @@ def test_a_run_trains_stops_and_resumes_under_jax_and_a_folder_resumes_under_eit
     moved = np.linalg.norm(_generator(under_tf) - _generator(start))
     apart = np.linalg.norm(_generator(under_tf) - _generator(under_jax))
     assert moved > 1e-4 and apart < 0.02 * moved, (moved, apart)
+
+
+TWO_DEVICES = """
+import contextlib, json, sys
+sys.modules["tensorflow"] = None
+sys.path.insert(0, {root!r})
+import keras, numpy as np
+from srgan.cli import main
+from srgan.config import TrainConfig
+from srgan.registry import build_networks
+from srgan.training import jax_devices, loop
+from srgan.training.draws import penalty_draws
+
+data, common, folders = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+def train(folder, *more):
+    assert main([*common, "--data_dir", data, "--checkpoint_dir", folder, *more]) == 0
+train(folders["straight"], "--strategy", "one")
+train(folders["moved"], "--strategy", "one", "--n_epoch", "0")
+train(folders["moved"], "--strategy", "mirrored")
+
+rng = np.random.default_rng(0)
+hr = rng.uniform(-1, 1, (4, 48, 48, 3)).astype(np.float32)
+lr = rng.uniform(-1, 1, (4, 12, 12, 3)).astype(np.float32)
+def one_step_each(model, distribution):
+    with distribution.scope() if distribution else contextlib.nullcontext():
+        keras.utils.set_random_seed(3)
+        generator, critic = build_networks(model, 4, 1, 48)
+        config = TrainConfig(features=4, blocks=1, vgg_weights="none", seed=3, model=model)
+        vgg, content = loop.model_losses(config)
+        # Plain SGD, as the mirrored test under TensorFlow: a weight's change is the
+        # gradient times the rate, which RMSProp and Adam would amplify in its rounding.
+        optimizers = keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3)
+    steps = loop.step_class(model)(generator, critic, *optimizers, vgg, content, strategy=distribution)
+    (x, y), = steps.distribute(iter([(lr, hr)]))
+    losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y, penalty_draws(0, 0, 4)),
+               **{{"g_" + k: v for k, v in steps.generator_step(x, y, False).items()}}}}
+    steps.sync()
+    return ({{k: float(v) for k, v in losses.items()}},
+            [np.asarray(w) for w in generator.weights + critic.weights], steps.replicas)
+result = {{}}
+for model in ("seed", "srgan", "wsrgan"):
+    one, one_weights, _ = one_step_each(model, None)
+    two, weights, replicas = one_step_each(model, jax_devices.resolve("auto")[0])
+    result[model] = {{"replicas": replicas,
+                      "loss": max(abs(one[k] - two[k]) / max(1.0, abs(one[k])) for k in one),
+                      "weight": max(float(np.abs(a - b).max()) for a, b in zip(one_weights, weights))}}
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.slow
+def test_two_devices_under_jax_train_as_one(data_dir_of, tmp_path):
+    """Keras' DataParallel over two host CPU devices (SRGAN_CPU_DEVICES=2), TensorFlow
+    blocked: a step of each model computes what it computes on one device, and a run moves
+    from one device to two and ends where the one-device run does."""
+    data = data_dir_of(4)
+    config = tiny_config(data, tmp_path, **SHORT)
+    folders = {name: str(tmp_path / name) for name in ("straight", "moved")}
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_DEVICES.format(root=str(ROOT)), str(data),
+         json.dumps(_flags(config)), json.dumps(folders)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=900,
+        env={**os.environ, "KERAS_BACKEND": "jax", "SRGAN_CPU_DEVICES": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "data parallel over cpu:0, cpu:1 (Keras DataParallel under JAX)" in done.stderr
+    assert f"resuming from {folders['moved']}/ckpt-2" in done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for model, diff in result.items():
+        assert diff["replicas"] == 2
+        assert diff["loss"] <= 1e-5 and diff["weight"] <= 1e-5, (model, diff)
+    straight = checkpoint_values(Path(folders["straight"]))
+    moved = checkpoint_values(Path(folders["moved"]))
+    assert straight.keys() == moved.keys() and int(moved["step"]) == 4
+    for name in straight:
+        np.testing.assert_allclose(moved[name], straight[name], rtol=1e-4, atol=1e-6, err_msg=name)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from srgan import environment
 from srgan.errors import UserError
 
 
@@ -36,10 +37,23 @@ def device_line() -> str:
 
 
 def check_training_flags(config) -> None:
-    """UserError, in one line, for a flag that training under JAX does not take yet."""
-    if config.strategy not in ("auto", "one"):
-        raise UserError(f"--strategy {config.strategy} is TensorFlow's tf.distribute; under "
-                        "KERAS_BACKEND=jax training runs on one device (--strategy auto or one)")
+    """UserError, in one line, for a flag that training under JAX does not take."""
+    if config.strategy == "multiworker":
+        raise UserError("--strategy multiworker is TensorFlow's; under KERAS_BACKEND=jax "
+                        "training uses the devices of one machine (--strategy auto, one or mirrored)")
     if config.precision == "mixed_float16":
         raise UserError("--precision mixed_float16 needs a loss scale, which training under "
                         "KERAS_BACKEND=jax does not keep yet: use mixed_bfloat16 or float32")
+
+
+def split_cpu_devices() -> int:
+    """Splits the CPU into SRGAN_CPU_DEVICES devices (a testing aid, as under TensorFlow);
+    returns how many there are. Must run before JAX's first array."""
+    count = environment.cpu_devices()
+    if count > 1:
+        try:
+            jax.config.update("jax_num_cpu_devices", count)
+        except RuntimeError as error:  # JAX already started its CPU backend
+            raise UserError(f"{environment.CPU_DEVICES_ENV} is read before JAX starts; set it "
+                            f"in the environment of the process ({error})") from error
+    return count

@@ -23,7 +23,7 @@ from srgan.evaluation.validation import Validator
 from srgan.inference.upscale import tile_margin
 from srgan.run import best
 from srgan.run.events import LOGS, EventWriter
-from srgan.run.folder import RunLock, move_run_aside
+from srgan.run.folder import move_run_aside
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState
 from srgan.training.batchnorm import recompute_batchnorm_statistics
@@ -59,16 +59,15 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
           limit: PhaseLimit | None = None) -> bool:
     """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are
     done, or, under a `limit`, once the phase it names is over. Under TensorFlow on one
-    device or a tf.distribute strategy; under JAX on one device.
+    device or a tf.distribute strategy; under JAX on one device or data parallel over the
+    local devices (Keras' DataParallel).
     """
     config.validate()
     if keras.backend.backend() == "jax":
         from srgan.backends import jax_backend
+        from srgan.training import jax_devices
         jax_backend.check_training_flags(config)
-        folder = Path(config.checkpoint_dir)
-        _move_aside(restart, folder)
-        with RunLock(folder):
-            return _train(config, folder, None, jax_backend.device_line(), data_dir_given, limit)
+        return jax_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)
     from srgan.training import tf_devices
     return tf_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)
 
@@ -84,7 +83,7 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
            data_dir_given: bool, limit: PhaseLimit | None, restore_from: Path | None = None,
            several_machines: bool = False) -> bool:
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`),
-    under `strategy` (a tf.distribute strategy, or None: one device)."""
+    under `strategy` (a tf.distribute strategy, a Keras distribution, or None: one device)."""
     ignored = resolve_settings(config, restore_from or folder, several_machines)
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
