@@ -88,6 +88,8 @@ class JaxSteps:
                     optimizer.build(network.trainable_variables)
         self._rate_index = {key: _rate_index(optimizer)
                             for key, (optimizer, _) in self._optimizers.items()}
+        self._scale_index = {key: _scale_index(optimizer)
+                             for key, (optimizer, _) in self._optimizers.items()}
         self._score = _shared_call(self._scorer(), critic)
         self._state: State | None = None
         self._order: dict[frozenset, list[str]] = {}
@@ -168,6 +170,21 @@ class JaxSteps:
                            for key, variables in self._variables().items()}
         return self._state
 
+    def _gradients(self, state: State, key: str, loss_of: Callable, weights, *more):
+        """(the aux of `loss_of`, the gradients of its loss by `weights`). Under
+        mixed_float16 the optimizer is a LossScaleOptimizer: the gradients are taken of
+        the loss times its dynamic scale, and its stateless_apply unscales them (and
+        skips a step whose gradients overflowed), as TensorFlow's steps do."""
+        index = self._scale_index[key]
+        scale = state[f"slots_{key}"][index] if index is not None else None
+
+        def scaled(weights, *more):
+            loss, aux = loss_of(weights, *more)
+            return (loss * scale if scale is not None else loss), aux
+
+        (_, aux), grads = jax.value_and_grad(scaled, has_aux=True)(weights, *more)
+        return aux, grads
+
     def _apply(self, state: State, key: str, network_key: str, grads, rate) -> State:
         optimizer = self._optimizers[key][0]
         slots = _with_rate(state[f"slots_{key}"], self._rate_index[key], rate)
@@ -179,9 +196,10 @@ class JaxSteps:
     def _warmup_fn(self, state: State, lr, hr, rate) -> tuple[State, Losses]:
         def loss_of(weights, fixed):
             sr, fixed = self.generator.stateless_call(weights, fixed, lr, training=True)
-            return mse_loss(hr, sr), fixed
+            loss = mse_loss(hr, sr)
+            return loss, (fixed, loss)
 
-        (loss, fixed), grads = jax.value_and_grad(loss_of, has_aux=True)(state["g"], state["gf"])
+        (fixed, loss), grads = self._gradients(state, self._warmup_key, loss_of, state["g"], state["gf"])
         state = self._apply({**state, "gf": fixed}, self._warmup_key, "g", grads, rate)
         return state, self._traced({"content": loss})
 
@@ -189,8 +207,8 @@ class JaxSteps:
         # As TensorFlow's step: the generator runs in training mode, its BatchNorm
         # statistics move.
         sr, g_fixed = self.generator.stateless_call(state["g"], state["gf"], lr, training=True)
-        (loss, (fixed, terms)), grads = jax.value_and_grad(self._critic_loss, has_aux=True)(
-            state["c"], state["cf"], hr, sr, epsilon)
+        (fixed, terms), grads = self._gradients(state, "critic", self._critic_loss,
+                                                state["c"], state["cf"], hr, sr, epsilon)
         state = self._apply({**state, "gf": g_fixed, "cf": fixed}, "critic", "c", grads, rate)
         return state, terms
 
@@ -210,8 +228,8 @@ class JaxSteps:
             loss, terms = self._generator_loss(hr, sr, scores, use_mse)
             return loss, (fixed, critic_fixed, terms)
 
-        (_, (fixed, critic_fixed, terms)), grads = jax.value_and_grad(loss_of, has_aux=True)(
-            state["g"], state["gf"], state["cf"])
+        (fixed, critic_fixed, terms), grads = self._gradients(state, "generator", loss_of,
+                                                              state["g"], state["gf"], state["cf"])
         state = self._apply({**state, "gf": fixed, "cf": critic_fixed}, "generator", "g", grads, rate)
         return state, terms
 
@@ -260,8 +278,19 @@ class JaxSRGANSteps(JaxWSRGANSteps):
 
 
 def _rate_index(optimizer: keras.optimizers.Optimizer) -> int:
-    """Where the learning rate sits among the optimizer's variables."""
-    return next(i for i, v in enumerate(optimizer.variables) if v is optimizer._learning_rate)
+    """Where the learning rate that moves the weights sits among the optimizer's variables
+    (a LossScaleOptimizer's inner optimizer's)."""
+    rate = getattr(optimizer, "inner_optimizer", optimizer)._learning_rate
+    return next(i for i, v in enumerate(optimizer.variables) if v is rate)
+
+
+def _scale_index(optimizer: keras.optimizers.Optimizer) -> int | None:
+    """Where a LossScaleOptimizer's dynamic loss scale sits among its variables; None for
+    an optimizer without one."""
+    scale = getattr(optimizer, "dynamic_scale", None)
+    if scale is None:
+        return None
+    return next(i for i, v in enumerate(optimizer.variables) if v is scale)
 
 
 def _with_rate(slots: list, index: int, rate) -> list:

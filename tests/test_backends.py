@@ -259,6 +259,71 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
                                    err_msg=mine.path)  # BatchNorm's moving statistics
 
 
+LOSS_SCALED = (
+    "from srgan.config import TrainConfig\n"
+    "from srgan.precision import policy\n"
+    "from srgan.registry import build_networks\n"
+    "from srgan.training import loop, recipe\n"
+    "with policy('mixed_float16'):\n"
+    "    generator, critic = build_networks('seed', 4, 1, 48)\n"
+    "generator.load_weights(data_dir + '/generator.weights.h5')\n"
+    "critic.load_weights(data_dir + '/critic.weights.h5')\n"
+    "config = TrainConfig(features=4, blocks=1, vgg_weights='none')\n"
+    "g_opt, c_opt, _ = recipe.optimizers(config, loss_scale=True)\n"
+    "steps = loop.step_class('seed')(generator, critic, g_opt, c_opt, None, loop.model_losses(config)[1])\n"
+    "steps.set_learning_rate(1e-3)\n"
+    "terms = [steps.warmup_step(data['lr'][0], data['hr'][0])['content'],\n"
+    "         steps.critic_step(data['lr'][1], data['hr'][1], data['epsilon'])['critic'],\n"
+    "         steps.generator_step(data['lr'][1], data['hr'][1], False)['generator']]\n"
+    "steps.sync()\n"
+    "out['terms'] = np.array([float(t) for t in terms])\n"
+    "out['scale'] = np.array([float(o.dynamic_scale) for o in (g_opt, c_opt)])\n"
+    "out['counter'] = np.array([int(o.step_counter) for o in (g_opt, c_opt)])\n"
+    "out['weights'] = np.concatenate([np.ravel(w.numpy()) for w in generator.trainable_weights])\n"
+    "# A scale past float16's range: the gradients overflow, the step is skipped and the\n"
+    "# scale halves.\n"
+    "g_opt.dynamic_scale.assign(1e30)\n"
+    "steps.reload()\n"
+    "steps.warmup_step(data['lr'][0], data['hr'][0])\n"
+    "steps.sync()\n"
+    "out['overflow_scale'] = np.array(float(g_opt.dynamic_scale))\n"
+    "out['overflow_weights'] = np.concatenate([np.ravel(w.numpy()) for w in generator.trainable_weights])\n"
+)
+
+
+@pytest.mark.slow
+def test_jax_keeps_the_loss_scale_under_mixed_float16(tmp_path):
+    # A warm-up, a critic and a generator step of a tiny seed model in mixed_float16 with
+    # LossScaleOptimizers, the same program under each backend.
+    import keras
+
+    from srgan.precision import policy
+    from srgan.registry import build_networks
+    from srgan.training.draws import penalty_draws
+
+    with policy("mixed_float16"):
+        keras.utils.set_random_seed(11)
+        generator, critic = build_networks("seed", 4, 1, 48)
+    generator.save_weights(tmp_path / "generator.weights.h5")
+    critic.save_weights(tmp_path / "critic.weights.h5")
+    rng = np.random.default_rng(11)
+    hr = (rng.uniform(-1, 1, (2, 2, 48, 48, 3)).cumsum(axis=3) / 10).clip(-1, 1).astype(np.float32)
+    lr = np.stack([np.asarray(to_model(downsample((crops + 1) * 127.5))) for crops in hr])
+    inputs = dict(hr=hr, lr=lr, epsilon=penalty_draws(11, 0, 2))
+    program = f"data_dir = {str(tmp_path)!r}\n" + LOSS_SCALED
+    jax = under_jax(tmp_path, program, **inputs)
+    out: dict = {}
+    exec("import keras, numpy as np\n" + program, {"data": inputs, "out": out})
+    np.testing.assert_allclose(jax["terms"], out["terms"], rtol=2e-2)
+    # One step each at the initial scale, none overflowed: the scale kept, the counters on.
+    np.testing.assert_array_equal(jax["scale"], out["scale"])
+    # The warm-up and the GAN phase share the generator's optimizer: two steps on it.
+    np.testing.assert_array_equal(jax["counter"], [2, 1])
+    np.testing.assert_array_equal(out["counter"], [2, 1])
+    np.testing.assert_array_equal(jax["overflow_weights"], jax["weights"])
+    assert jax["overflow_scale"] == np.float32(1e30) / 2
+
+
 # Per model: its content loss (without VGG), how many GAN steps are compared, of how many
 # crops, and to what relative tolerance their loss terms. SRGAN's batches are of four: its
 # discriminator's BatchNorm, over two, makes every normalised value +-1 and its gradient

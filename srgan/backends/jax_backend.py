@@ -1,5 +1,5 @@
 """JAX's way: a function transformation, which a jitted step differentiates again; jit
-for compiling; and what training under JAX supports so far."""
+for compiling; and the flags training under JAX does not take."""
 
 from collections.abc import Callable
 
@@ -41,9 +41,6 @@ def check_training_flags(config) -> None:
     if config.strategy == "multiworker":
         raise UserError("--strategy multiworker is TensorFlow's; under KERAS_BACKEND=jax "
                         "training uses the devices of one machine (--strategy auto, one or mirrored)")
-    if config.precision == "mixed_float16":
-        raise UserError("--precision mixed_float16 needs a loss scale, which training under "
-                        "KERAS_BACKEND=jax does not keep yet: use mixed_bfloat16 or float32")
 
 
 def split_cpu_devices() -> int:
