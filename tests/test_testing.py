@@ -190,6 +190,20 @@ def test_testing_scores_model_and_bicubic_as_the_spec_says(run, tmp_path, data_d
     assert sorted(p.name for p in (results / "model").iterdir()) == ["a.png", "b.png"]
 
 
+def test_testing_replaces_its_own_outputs_and_never_a_users_file(run, tmp_path, data_dir):
+    folder, _ = run
+    results = tmp_path / "results"
+    run_testing(folder, None, data_dir, results)
+    run_testing(folder, None, data_dir, results)  # its own SR photos: replaced
+    mine = results / "model" / "b.png"
+    Image.fromarray(photo(20, 20)).save(mine)
+    before = mine.read_bytes()
+    with pytest.raises(UserError, match=f"--results_dir {mine.parent} already holds b.png, "
+                                        "which this tool did not write"):
+        run_testing(folder, None, data_dir, results)
+    assert mine.read_bytes() == before
+
+
 def test_compare_adds_rows_and_columns(run, tmp_path, data_dir):
     """A baseline's run (W-SRGAN's SRResNet) as the extra row, as in the seed's table."""
     folder, _ = run

@@ -128,6 +128,22 @@ def test_inputs_are_never_overwritten(generator, tmp_path):
         upscale_files(generator, tmp_path, tmp_path, tile=128, margin=10)
 
 
+def test_a_file_the_tool_did_not_write_is_never_replaced(generator, tmp_path):
+    # The user's own ok.png beside ok.jpg: upscaling ok.jpg into that folder would have
+    # replaced it.
+    Image.fromarray(photo(12, 12)).save(tmp_path / "ok.jpg")
+    Image.fromarray(photo(20, 20)).save(tmp_path / "ok.png")
+    before = (tmp_path / "ok.png").read_bytes()
+    with pytest.raises(UserError, match=f"--output {tmp_path} already holds ok.png, which this "
+                                        "tool did not write"):
+        upscale_files(generator, tmp_path / "ok.jpg", tmp_path, tile=128, margin=10)
+    assert (tmp_path / "ok.png").read_bytes() == before
+    # Its own outputs it replaces: a second run into the same folder works.
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert upscale_files(generator, tmp_path / "ok.jpg", out, tile=128, margin=10) == [out / "ok.png"]
+
+
 def test_cli_upscale(tmp_path, capsys):
     run = tmp_path / "checkpoint"
     write_run(run)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 from tqdm import tqdm
 
 from srgan.errors import UserError
@@ -153,8 +153,14 @@ def load_photo(path: Path, min_size: int) -> np.ndarray:
     return photo
 
 
-def save_png(path: Path, image: np.ndarray) -> None:
-    """Write uint8 HxW, HxWx3 or HxWx4 `image` as a PNG, atomically; makes parent folders."""
+# The PNG text key and value that mark a file as an upscale's or a test run's output, so
+# that a later run replaces its own files and never a user's (`check_replaceable`).
+WRITER_KEY, WRITER = "Software", "srgan: 4x super-resolution (upscale or testing)"
+
+
+def save_png(path: Path, image: np.ndarray, marked: bool = False) -> None:
+    """Write uint8 HxW, HxWx3 or HxWx4 `image` as a PNG, atomically; makes parent folders.
+    `marked`: with the text chunk that names this project as its writer."""
     image = np.asarray(image)
     if image.dtype != np.uint8 or not (
         image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))
@@ -164,7 +170,29 @@ def save_png(path: Path, image: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Hidden while written: list_images skips it.
     with atomic_open(path, "wb") as file:
-        Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG")
+        info = PngImagePlugin.PngInfo()
+        if marked:
+            info.add_text(WRITER_KEY, WRITER)
+        Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG", pnginfo=info)
+
+
+def written_by_us(path: Path) -> bool:
+    """Whether `path` is a PNG that save_png marked as this project's output."""
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.text.get(WRITER_KEY) == WRITER
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def check_replaceable(targets: list[Path], flag: str) -> None:
+    """UserError, naming the first, where a file to be written exists and is not an
+    output of this project (the user's own photo, say): nothing is ever replaced that
+    the tool did not write."""
+    for target in targets:
+        if target.exists() and not written_by_us(target):
+            raise UserError(f"{flag} {target.parent} already holds {target.name}, which this "
+                            "tool did not write; choose another folder, or move the file away")
 
 
 def resize_bicubic(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from srgan import backends
 from srgan.data.degrade import SCALE, downsample
-from srgan.data.images import ImageError, list_images, load_rgb, resize_bicubic, save_png
+from srgan.data.images import (ImageError, check_replaceable, list_images, load_rgb, resize_bicubic,
+                               save_png)
 from srgan.errors import UserError
 from srgan.evaluation.methods import BICUBIC, MODEL, parse_compare
 from srgan.evaluation.provenance import load_named_generator
@@ -167,6 +168,8 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     names = output_names([hr for hr, _ in pairs])
+    check_replaceable([results_dir / method.name / names[hr] for method in methods for hr, _ in pairs],
+                      "--results_dir")
 
     scores: list[Score] = []
     scales: set[int] = set()
@@ -196,7 +199,7 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
                 warmed.add(method.name)
             sr, seconds = _timed(upscale_array, method.predict, lr, tile, method.margin)
             scores.append(_score(hr_path.name, method.name, hr, sr, seconds, hr_detail)[0])
-            save_png(results_dir / method.name / names[hr_path], sr)
+            save_png(results_dir / method.name / names[hr_path], sr, marked=True)
             row.append(sr)
         if len(grid) < GRID_IMAGES:
             grid.append([grid_cell(image) for image in row])

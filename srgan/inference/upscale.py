@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
-from srgan.data.images import frame_count, load_rgba, resize_bicubic, save_png
+from srgan.data.images import check_replaceable, frame_count, load_rgba, resize_bicubic, save_png
 from srgan.errors import UserError
 from srgan.inference.inputs import photo_inputs
 from srgan.inference.tiling import check_margin
@@ -148,6 +148,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
     if overwritten:
         raise UserError(f"--output {output} would overwrite the input {overwritten[0]}; "
                         "choose another --output folder")
+    check_replaceable(list(targets.values()), "--output")
     predict = make_predictor(generator)
     written, failed = [], []
     files = tqdm(paths, desc="upscaling", unit="photo", disable=len(paths) < 2)
@@ -174,7 +175,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             sr = upscale_array(predict, rgb, tile, margin, tiles)
         if alpha is not None:
             sr = np.dstack([sr, upscale_alpha(alpha)])
-        save_png(targets[path], sr)
+        save_png(targets[path], sr, marked=True)
         written.append(targets[path])
     if failed:
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
