@@ -105,6 +105,11 @@ RUNNERS = {"train": run_train, "esrgan": run_train, "prepare": run_prepare,
 
 
 def run(args: argparse.Namespace) -> None:
+    import keras
+
+    # The networks and the data are channels-last; a keras.json that says channels_first
+    # (for another project) would otherwise fail deep inside Keras.
+    keras.config.set_image_data_format("channels_last")
     RUNNERS[args.mode](args)
 
 

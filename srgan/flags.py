@@ -6,6 +6,7 @@ ignored. `python main.py` alone trains, as the seed's did.
 """
 
 import argparse
+import math
 from collections.abc import Callable
 
 from srgan import registry
@@ -40,6 +41,18 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def finite_float(text: str) -> float:
+    """argparse's type for every number flag: a float, and finite. float() takes 'inf' and
+    'nan', which no flag means (an infinite rate ran to NaN while saying "finished")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 def _declare(add: Add) -> None:
     """Every flag: add(group, modes that use it, *names, **argparse keywords)."""
     defaults = TrainConfig()
@@ -55,10 +68,10 @@ def _declare(add: Add) -> None:
     add("training", TRAINING, "--batch_size", type=int, default=defaults.batch_size,
         help="photos per batch: the global batch, split over all replicas (the last batch of "
              "an epoch may be smaller)")
-    add("training", TRAINING, "--lr_init", type=float, default=None,
+    add("training", TRAINING, "--lr_init", type=finite_float, default=None,
         help="learning rate of both networks (default: the seed's RMSProp 8e-5; the baselines' "
              "Adam 1e-4)")
-    add("training", TRAINING, "--lr_decay", type=float, default=defaults.lr_decay,
+    add("training", TRAINING, "--lr_decay", type=finite_float, default=defaults.lr_decay,
         help="learning-rate factor applied every --decay_every epochs")
     add("training", TRAINING, "--decay_every", type=int, default=None,
         help="epochs between learning-rate decays (default: n_epoch / 2)")
@@ -77,7 +90,7 @@ def _declare(add: Add) -> None:
         choices=WARMUP_OPTIMIZERS,
         help="optimizer of the MSE warm-up; same: the GAN phase's (the seed); rmsprop: "
              "TF1's rule, as the seed ran it; keras_rmsprop: Keras' variant")
-    add("training", TRAINING, "--warmup_lr", type=float, default=None,
+    add("training", TRAINING, "--warmup_lr", type=finite_float, default=None,
         help="learning rate of the MSE warm-up (default: --lr_init)")
     add("training", TRAINING, "--warmup_schedule", default=defaults.warmup_schedule,
         choices=WARMUP_SCHEDULES,
@@ -103,10 +116,10 @@ def _declare(add: Add) -> None:
              "else one (README, \"Many GPUs and machines\")")
     add("training", TRAINING, "--jit", action="store_true",
         help="compile the training steps with XLA (jit_compile=True)")
-    add("training", ("compare",), "--minutes", type=float, default=None,
+    add("training", ("compare",), "--minutes", type=finite_float, default=None,
         help="wall-clock budget of each model's GAN phase, ended by --n_epoch or by this, "
              "whichever comes first")
-    add("training", ("compare",), "--minutes_init", type=float, default=None,
+    add("training", ("compare",), "--minutes_init", type=finite_float, default=None,
         help="wall-clock budget of each model's warm-up, ended by --n_epoch_init or by this, "
              "whichever comes first")
     add("training", ("compare",), "--models", nargs="+", default=list(registry.NAMES),
@@ -131,7 +144,7 @@ def _declare(add: Add) -> None:
              "seed's README describes) or crop (a folder's default: photos or tiles kept at full "
              "size, training takes random 48 px crops of them each step, as the seed's code did "
              "with STL10's 96 px photos)")
-    add("prepare", ("prepare",), "--test_fraction", type=float, default=0.1,
+    add("prepare", ("prepare",), "--test_fraction", type=finite_float, default=0.1,
         help="photo folders: share of the photos put in test/, fixed per photo by a hash of its "
              "path")
     add("prepare", ("prepare",), "--patch", type=int, default=None,
@@ -139,7 +152,7 @@ def _declare(add: Add) -> None:
     add("prepare", ("prepare",), "--test_patch", type=int, default=None,
         help="photo folders: cut the test photos alone into tiles of this size, keeping the "
              "training photos whole")
-    add("prepare", ("prepare",), "--min_detail", type=float, default=0.0,
+    add("prepare", ("prepare",), "--min_detail", type=finite_float, default=0.0,
         help="photo folders, with --patch or --test_patch: skip tiles whose mean luma difference "
              "between neighbouring pixels (across + down) is under this many levels: flat sky "
              "or blur, which any upscaler gets right")

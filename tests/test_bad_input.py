@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Annotated, Literal, NotRequired, TypedDict
 
 import pytest
+from PIL import Image
 
 from srgan import cli, compare, distribute, environment, schema
 from srgan.errors import UserError
+from srgan.flags import parse_args
 from srgan.inference import pretrained
 from srgan.run import best
+from tests.helpers import photo, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -272,3 +275,29 @@ def test_upscales_minimum_is_where_the_shipped_generators_border_error_passes_bi
 
     assert border_rms_ratio(MIN_SIDE) < 1.1 and border_rms_ratio(MIN_SIDE - 1) > 1.15, (
         "rerun python bench/measure_min_size.py and update MIN_SIDE and the README")
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--lr_init", "inf"], "argument --lr_init: 'inf' is not a finite number"),
+    (["--warmup_lr", "nan"], "argument --warmup_lr: 'nan' is not a finite number"),
+    (["--mode=compare", "--minutes=-inf"], "argument --minutes: '-inf' is not a finite number"),
+    (["--lr_decay", "0.5x"], "argument --lr_decay: '0.5x' is not a number"),
+])
+def test_number_flags_must_be_finite(capsys, flags, says):
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(flags)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(says)
+
+
+def test_a_keras_json_that_says_channels_first_changes_nothing(tmp_path):
+    (tmp_path / "keras.json").write_text('{"image_data_format": "channels_first"}')
+    run = tmp_path / "run"
+    write_run(run)
+    Image.fromarray(photo(10, 14)).save(tmp_path / "photo.png")
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--mode=upscale",
+                           f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.png'}",
+                           f"--output={tmp_path / 'out'}"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "KERAS_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Image.open(tmp_path / "out" / "photo.png").size == (56, 40)
