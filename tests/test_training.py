@@ -207,6 +207,16 @@ def test_restart_moves_the_old_run_aside(data_dir_of, one_epoch_run, tmp_path):
     assert load_settings(folder)["features"] == 8
 
 
+def test_restart_never_moves_a_folder_that_holds_no_run(data_dir, tmp_path):
+    # --checkpoint_dir pointed at a data folder by mistake: its train/ and notes stay put.
+    folder = data_dir
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    with pytest.raises(UserError, match=f"--restart moves a previous run aside, but {folder} holds no run"):
+        loop.train(tiny_config(data_dir, folder), restart=True)
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(f"{folder.name}-")]
+
+
 def test_a_folder_in_use_by_a_live_run_is_refused(data_dir, tmp_path):
     folder = tmp_path / "run"
     with RunLock(folder):

@@ -28,6 +28,7 @@ import numpy as np
 from srgan import files
 from srgan.errors import UserError, first_line
 from srgan.files import write_text
+from srgan.run.settings import SETTINGS_FILE
 
 PREFIX = "ckpt"
 SUFFIX = ".npz"
@@ -312,6 +313,12 @@ def move_run_aside(folder: Path) -> Path | None:
     kept = (LOCK_FILE, ".gitkeep")
     if not folder.is_dir() or all(p.name in kept for p in folder.iterdir()):
         return None
+    # What every run writes at its start and at its saves: a folder without any of it is
+    # someone's other folder (a data folder, say), whose files are not a run to move.
+    if not ((folder / SETTINGS_FILE).is_file() or (folder / POINTER).is_file() or numbers(folder)):
+        raise UserError(f"--restart moves a previous run aside, but {folder} holds no run (no "
+                        "settings.json, no checkpoint): give --checkpoint_dir a run's folder, or "
+                        "a new or empty one")
     with RunLock(folder):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = folder.with_name(f"{folder.name}-{stamp}")
