@@ -204,6 +204,15 @@ def test_testing_replaces_its_own_outputs_and_never_a_users_file(run, tmp_path, 
     assert mine.read_bytes() == before
 
 
+@pytest.mark.parametrize("inside", ["test", "test/results"])
+def test_results_inside_the_test_set_are_refused(run, data_dir, inside):
+    before = sorted((data_dir / "test").rglob("*"))
+    with pytest.raises(UserError, match=f"--results_dir {data_dir / inside} is inside "
+                                        f"{data_dir / 'test'}, which testing reads"):
+        run_testing(run[0], None, data_dir, data_dir / inside)
+    assert sorted((data_dir / "test").rglob("*")) == before
+
+
 def test_compare_adds_rows_and_columns(run, tmp_path, data_dir):
     """A baseline's run (W-SRGAN's SRResNet) as the extra row, as in the seed's table."""
     folder, _ = run

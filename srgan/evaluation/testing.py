@@ -166,6 +166,11 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     skipped: list[str] = []
     pairs = test_pairs(Path(data_dir), skipped)
     results_dir = Path(results_dir)
+    for read in (Path(data_dir) / "test", Path(data_dir) / "test_lr"):
+        if results_dir.resolve().is_relative_to(read.resolve()):
+            raise UserError(f"--results_dir {results_dir} is inside {read}, which testing reads: "
+                            "the next run would score its outputs as test photos. Choose a "
+                            "folder outside it")
     results_dir.mkdir(parents=True, exist_ok=True)
     names = output_names([hr for hr, _ in pairs])
     check_replaceable([results_dir / method.name / names[hr] for method in methods for hr, _ in pairs],
