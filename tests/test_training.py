@@ -207,6 +207,20 @@ def test_restart_moves_the_old_run_aside(data_dir_of, one_epoch_run, tmp_path):
     assert load_settings(folder)["features"] == 8
 
 
+@pytest.mark.parametrize("test_set", ["small photos", "a file"])
+def test_validation_that_cannot_run_says_so(data_dir_of, tmp_path, capsys, test_set):
+    data = tmp_path / "data"
+    shutil.copytree(data_dir_of(4) / "train", data / "train")
+    if test_set == "a file":
+        (data / "test").write_bytes(b"not a folder")
+    else:
+        save_png(data / "test" / "small.png", np.zeros((40, 40, 3), np.uint8))  # under 48 px
+    assert loop.train(tiny_config(data, tmp_path / "run", n_epoch_init=1, n_epoch=0, **SMALL))
+    said = capsys.readouterr().err
+    assert f"no validation: {data / 'test'} holds no photo of at least 48 px that can be read" in said
+    assert ("(it is not a folder)" in said) == (test_set == "a file")
+
+
 def test_restart_never_moves_a_folder_that_holds_no_run(data_dir, tmp_path):
     # --checkpoint_dir pointed at a data folder by mistake: its train/ and notes stay put.
     folder = data_dir

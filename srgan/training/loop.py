@@ -146,6 +146,11 @@ class _Run:
         if config.val_images and valid is not None:
             self.validator = Validator(steps.generator, Path(config.data_dir), config.val_images,
                                        tile_margin(config.model, config.blocks))
+        if config.val_images and not (self.validator is not None and len(self.validator)):
+            test = Path(config.data_dir) / "test"
+            log.info(f"no validation: {test} holds no photo of at least {config.hr_size} px that "
+                     "can be read" + ("" if test.is_dir() else " (it is not a folder)")
+                     + "; held-out scores, best/ and the validation samples are off")
         self.best_record = None
         if self.validator is not None and len(self.validator):
             best.check_writable(folder)
