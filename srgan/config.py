@@ -127,3 +127,10 @@ def check_compare_budget(n_epoch_init: int, minutes_init: float | None,
     if minutes_init is not None and n_epoch_init == 0:
         raise UserError("--minutes_init is the warm-up's budget: give --n_epoch_init too "
                         "(the most warm-up epochs, if the minutes last)")
+
+
+def check_global_batch(batch_size: int, replicas: int) -> None:
+    """UserError unless the global batch splits evenly over the replicas."""
+    if batch_size % replicas:
+        raise UserError(f"--batch_size {batch_size} (the global batch) does not split evenly "
+                        f"over {replicas} replicas; give a multiple of {replicas}")

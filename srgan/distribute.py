@@ -18,10 +18,9 @@ import time
 import tensorflow as tf
 
 from srgan import environment
-from srgan.config import STRATEGIES
+from srgan.config import STRATEGIES, check_global_batch
 from srgan.environment import CPU_DEVICES_ENV
 from srgan.errors import UserError, describe_os_error
-from srgan.training.start import check_global_batch
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import keras
 
-from srgan.config import TrainConfig
+from srgan.config import TrainConfig, check_global_batch
 from srgan.run.folder import RunLock
 from srgan.training.budget import PhaseLimit
-from srgan.training.start import check_global_batch
 
 log = logging.getLogger(__name__)
 

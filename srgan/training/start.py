@@ -22,13 +22,6 @@ log = logging.getLogger(__name__)
 START_ONLY = ("init", "seed")
 
 
-def check_global_batch(batch_size: int, replicas: int) -> None:
-    """UserError unless the global batch splits evenly over the replicas."""
-    if batch_size % replicas:
-        raise UserError(f"--batch_size {batch_size} (the global batch) does not split evenly "
-                        f"over {replicas} replicas; give a multiple of {replicas}")
-
-
 def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
     """The photos in DATA_DIR/train; on a fresh clone, the demo set built there first."""
     data_dir = Path(config.data_dir)
