@@ -1,7 +1,7 @@
 """Writes a trained generator as the shipped pretrained weights.
 
     python scripts/make_pretrained.py CHECKPOINT
-    python scripts/make_pretrained.py RUN/generator.weights.h5   (from scripts/warmup_jax.py)
+    python scripts/make_pretrained.py GENERATOR.weights.h5   (a Keras weights file)
     python scripts/make_pretrained.py OLD.weights.h5 --batchnorm_epsilon 1e-3
 
 Saves srgan/pretrained/seed_x4.weights.h5 (float32) and sets the sha256 and the

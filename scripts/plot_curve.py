@@ -1,9 +1,11 @@
 """Draws a learning curve (held-out PSNR-Y against steps, minutes under them, bicubic as
-a dashed line) into a PNG, with PIL alone, from a run's TensorBoard logs or from the
-curve.csv of scripts/warmup_jax.py (which records no bicubic score: pass it).
+a dashed line) into a PNG, with PIL alone, from a run's TensorBoard logs or from a
+curve.csv (seconds, step, held_out_psnr_y; the shipped generator's GPU stage wrote
+docs/results/warmup_jax/curve.csv with a script since folded into main.py). A curve.csv
+records no bicubic score: pass it.
 
     python scripts/plot_curve.py CHECKPOINT_DIR img/learning_curve.png
-    python scripts/plot_curve.py CURVE_CSV img/learning_curve_jax.png --bicubic 30.72
+    python scripts/plot_curve.py docs/results/warmup_jax/curve.csv img/learning_curve_jax.png --bicubic 30.72
 """
 
 import argparse
@@ -88,7 +90,7 @@ def main() -> None:
         if args.bicubic is None:
             parser.error("a curve.csv records no bicubic score: pass --bicubic")
         points, bicubic = from_csv(args.source), args.bicubic
-        title = "held-out PSNR-Y of the seed generator in scripts/warmup_jax.py (steps; minutes)"
+        title = "held-out PSNR-Y of the seed generator, by step (minutes below)"
     else:
         points, bicubic = from_run(args.source)
         title = "held-out PSNR-Y of the seed generator during its warm-up (steps; minutes below)"

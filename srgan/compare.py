@@ -23,7 +23,7 @@ from typing import TypedDict
 import numpy as np
 
 from srgan import files, registry, schema
-from srgan.config import TrainConfig, check_compare_budget
+from srgan.config import TrainConfig, check_time_budget
 from srgan.data.degrade import SCALE
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
@@ -109,7 +109,7 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
     budget = {"n_epoch_init": settings.get("n_epoch_init", defaults.n_epoch_init),
               "n_epoch": settings.get("n_epoch", defaults.n_epoch),
               "minutes_init": minutes_init, "minutes": minutes, "seed": settings.get("seed")}
-    check_compare_budget(budget["n_epoch_init"], minutes_init, minutes)
+    check_time_budget(budget["n_epoch_init"], minutes_init, minutes)
     root = Path(settings.get("checkpoint_dir", defaults.checkpoint_dir)) / "compare"
     if restart and root.is_dir():
         for model in ORDER:
@@ -124,7 +124,9 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
         # One random seed for all, drawn once and kept, so a rerun resumes the same runs.
         budget["seed"] = secrets.randbelow(2**31)
     _write_json(root / STATE_FILE, state)
-    fields = {name: value for name, value in settings.items() if name not in ("model", "checkpoint_dir")}
+    # The budget is the comparison's own (PhaseLimit), not each run's fitted warm-up length.
+    fields = {name: value for name, value in settings.items()
+              if name not in ("model", "checkpoint_dir", "minutes_init")}
     fields["seed"] = budget["seed"]
     for model in models:
         progress = state["models"].setdefault(

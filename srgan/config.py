@@ -48,6 +48,12 @@ class TrainConfig:
     warmup_lr: float | None = None  # None: lr_init
     warmup_schedule: str = "constant"
     warmup_crop: int | None = None  # HR px of warm-up crops; None: hr_size
+    # A wall-clock budget for the warm-up, and the length in steps the run fits to it once
+    # it has timed its steps (srgan/training/budget.py). The length is no flag: the run
+    # writes it into settings.json, so a resumed run ends its warm-up, and its cosine,
+    # at the same step.
+    minutes_init: float | None = None
+    warmup_steps: int | None = None
     # None: "reference" for a new run; a resumed one keeps what started it (settings.json).
     init: str | None = None
     # auto (mixed_bfloat16 where the hardware runs it fast): at equal minutes of warm-up,
@@ -113,14 +119,18 @@ class TrainConfig:
             raise UserError("--val_images and --bn_batches must not be negative")
         if self.seed is not None and not 0 <= self.seed < SEED_LIMIT:
             raise UserError(f"--seed must be from 0 to {SEED_LIMIT - 1}, got {self.seed}")
+        check_time_budget(self.n_epoch_init, self.minutes_init, None)
+        if self.warmup_steps is not None and self.warmup_steps < 1:
+            raise UserError(f"the warm-up's fitted length must be at least 1 step, got {self.warmup_steps}")
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
 
-def check_compare_budget(n_epoch_init: int, minutes_init: float | None,
-                         minutes: float | None) -> None:
-    """--mode=compare's time budgets: positive, and a warm-up's only where there is one."""
+def check_time_budget(n_epoch_init: int, minutes_init: float | None,
+                      minutes: float | None) -> None:
+    """The time budgets (--minutes_init; --mode=compare's --minutes): positive, and a
+    warm-up's only where there is one."""
     for name, value in (("minutes_init", minutes_init), ("minutes", minutes)):
         if value is not None and not value > 0:
             raise UserError(f"--{name} must be positive, got {value}")

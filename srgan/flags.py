@@ -95,7 +95,7 @@ def _declare(add: Add) -> None:
     add("training", TRAINING, "--warmup_schedule", default=defaults.warmup_schedule,
         choices=WARMUP_SCHEDULES,
         help="warm-up rate: constant, or cosine from --warmup_lr to 0 over the --n_epoch_init "
-             "epochs")
+             "epochs (training with --minutes_init: over the steps fitted to it, step by step)")
     add("training", TRAINING, "--warmup_crop", type=int, default=None, metavar="HR_PX",
         help="HR crop size of the warm-up, a multiple of 4 (default: 48, the critic's; the "
              "generator takes any size)")
@@ -119,9 +119,10 @@ def _declare(add: Add) -> None:
     add("training", ("compare",), "--minutes", type=finite_float, default=None,
         help="wall-clock budget of each model's GAN phase, ended by --n_epoch or by this, "
              "whichever comes first")
-    add("training", ("compare",), "--minutes_init", type=finite_float, default=None,
-        help="wall-clock budget of each model's warm-up, ended by --n_epoch_init or by this, "
-             "whichever comes first")
+    add("training", TRAINING, "--minutes_init", type=finite_float, default=None,
+        help="wall-clock budget of the warm-up (each model's, in compare), ended by "
+             "--n_epoch_init or by this, whichever comes first. Training fits the warm-up's "
+             "length in steps to it once it has timed its steps, and keeps it in settings.json")
     add("training", ("compare",), "--models", nargs="+", default=list(registry.NAMES),
         choices=registry.NAMES, metavar="MODEL",
         help=f"the models to train and score (default: all of {', '.join(registry.NAMES)}); "

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from srgan import environment
-from srgan.config import TrainConfig, check_compare_budget
+from srgan.config import TrainConfig, check_time_budget
 from srgan.data.prepare_options import check_options, source_path
 from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
@@ -68,7 +68,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _compare(args: argparse.Namespace) -> None:
     _train(args)
-    check_compare_budget(args.n_epoch_init, args.minutes_init, args.minutes)
+    check_time_budget(args.n_epoch_init, args.minutes_init, args.minutes)
     check_tile(args.tile)
 
 

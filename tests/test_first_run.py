@@ -184,8 +184,9 @@ BAD_COMMANDS = {
     "--tile 8": (["--mode=upscale", "--input", "{bad}/photo.png", "--tile", "8"],
                  "--tile must be 0 (whole photos) or at least 16"),
     "compare's --minutes 0": (["--mode=compare", "--minutes", "0"], "--minutes must be positive, got 0.0"),
-    "compare's --minutes_init without a warm-up": (
-        ["--mode=compare", "--minutes_init", "5"],
+    # training's and compare's alike (TrainConfig.validate)
+    "--minutes_init without a warm-up": (
+        ["--minutes_init", "5"],
         "--minutes_init is the warm-up's budget: give --n_epoch_init too"),
 }
 

@@ -1,6 +1,7 @@
 """The warm-up recipe (optimizer, rate schedule, crop size, crops per photo), precise
 BatchNorm statistics, validation while training and the best checkpoint."""
 
+import dataclasses
 import json
 
 import keras
@@ -16,6 +17,7 @@ from srgan.errors import UserError
 from srgan.evaluation.testing import run_testing
 from srgan.models import build_generator
 from srgan.training import loop, recipe
+from srgan.training.budget import WarmupFit
 from srgan.training.batchnorm import batchnorm_layers, recompute_batchnorm_statistics
 from tests.helpers import tiny_config
 
@@ -41,6 +43,57 @@ def test_warm_up_rate_is_constant_or_cosine_then_the_seeds_schedule():
     np.testing.assert_allclose(rates[:4], [4e-4, 4e-4 * (1 + np.cos(np.pi / 4)) / 2, 2e-4,
                                            4e-4 * (1 + np.cos(3 * np.pi / 4)) / 2])
     assert rates[4] == pytest.approx(8e-5)  # the GAN epochs start at lr_init
+
+
+def test_a_warm_up_with_minutes_has_its_cosine_by_step_over_the_fitted_length():
+    fitted = TrainConfig(n_epoch_init=1000, warmup_lr=4e-4, warmup_schedule="cosine",
+                         minutes_init=5, warmup_steps=100)
+    rates = [recipe.learning_rate(fitted, epoch, step) for epoch, step in
+             ((0, 0), (7, 50), (9, 100), (9, 150))]
+    np.testing.assert_allclose(rates, [4e-4, 2e-4, 0.0, 0.0], atol=1e-12)
+    # Until the length is fitted the rate holds; a constant warm-up stays constant.
+    timing = dataclasses.replace(fitted, warmup_steps=None)
+    assert recipe.learning_rate(timing, 3, 180) == 4e-4
+    assert recipe.learning_rate(dataclasses.replace(fitted, warmup_schedule="constant"), 9, 90) == 4e-4
+    with pytest.raises(UserError, match="--minutes_init is the warm-up's budget"):
+        TrainConfig(minutes_init=5).validate()
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_fitted_length_is_the_timed_rate_times_the_minutes_left():
+    clock = Clock()
+    fit = WarmupFit(minutes=10, clock=clock)
+    clock.now = 50.0  # a resumed run: its budget starts at this call's first warm-up step
+    fitted, step = None, 400
+    while fitted is None:
+        fit.begin()
+        # The first steps compile: they take 3 s each, and are not timed.
+        clock.now += 3.0 if fit.calls < 10 else 0.1
+        step += 1
+        fitted = fit.step_done(step)
+    # Timed from the tenth step to 200 steps later: 10 steps/s for the 600 s less the
+    # 10 x 3 + 200 x 0.1 s used.
+    assert fit.calls == 210 and fit.rate == pytest.approx(10.0)
+    assert fitted == step + 5500
+    # A budget used up before the steps are timed ends the warm-up where it is.
+    short = WarmupFit(minutes=0.1, clock=clock)
+    short.begin()
+    clock.now += 7.0
+    assert short.step_done(12) == 12 and short.rate is None
+    # A short budget is timed over its first tenth.
+    tenth = WarmupFit(minutes=1, clock=clock)
+    for done in range(1, 100):
+        tenth.begin()
+        clock.now += 0.5
+        if tenth.step_done(done) is not None:
+            break
+    assert done == 12 and tenth.rate == pytest.approx(2.0)
 
 
 def test_warm_up_optimizer_is_the_gan_ones_unless_named():

@@ -308,11 +308,6 @@ def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path):
     assert "knot/low/a.py:2 imports g from knot.high.b" in describe([cycle])
 
 
-# Imported by the project, named by no requirement on purpose: the accelerator machine that
-# runs scripts/warmup_jax.py has it, and the script imports it only once it trains.
-ACCELERATOR_ONLY = {"optax"}
-
-
 def third_party_imports(root: Path) -> dict[str, str]:
     """Each top-level module that the project's Python files import (statements, and
     pytest.importorskip's names) and that is neither the standard library nor the
@@ -359,8 +354,6 @@ def test_every_package_the_code_imports_is_named_in_requirements():
     required = requirement_names(ROOT / "requirements.txt")
     unnamed = []
     for module, where in third_party_imports(ROOT).items():
-        if module in ACCELERATOR_ONLY:
-            continue
         names = {name.lower().replace("_", "-") for name in distributions.get(module, [])}
         if not names & required:
             unnamed.append(f"{module} ({where}; installed by {sorted(names) or 'nothing'})")

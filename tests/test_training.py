@@ -111,6 +111,61 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(data_dir_of, st
         np.testing.assert_allclose(again[name], straight[name], atol=1e-5, err_msg=name)
 
 
+class RecordingRates(TrainSteps):
+    """Records the learning rate each warm-up step trains with."""
+    rates: list[float] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        step = self.warmup_step
+
+        def recorded(lr, hr):
+            self.rates.append(float(self.generator_optimizer.learning_rate))
+            return step(lr, hr)
+        self.warmup_step = recorded
+
+
+@pytest.mark.slow
+def test_a_warm_up_of_fitted_steps_follows_its_cosine_ends_there_and_resumes_exactly(
+        data_dir_of, tmp_path, monkeypatch, capsys):
+    # warmup_steps as a --minutes_init run fits it and settings.json keeps it: three steps,
+    # ending inside the warm-up's second epoch of two batches, then one GAN epoch.
+    overrides = dict(n_epoch_init=100, n_epoch=1, batch_size=2, warmup_schedule="cosine",
+                     warmup_lr=1e-3)
+    with monkeypatch.context() as patch:
+        RecordingRates.rates = []
+        use_steps(patch, RecordingRates)
+        loop.train(tiny_config(data_dir_of(4), tmp_path / "straight", warmup_steps=3, **overrides))
+    np.testing.assert_allclose(RecordingRates.rates, [1e-3, 7.5e-4, 2.5e-4], rtol=1e-6)
+    log = capsys.readouterr().err
+    assert f"the warm-up's 3 steps are done: saved {tmp_path / 'straight' / 'ckpt-3'}" in log
+    assert "training finished: 101 epochs, step 5" in log
+
+    with monkeypatch.context() as patch:
+        signal_after(patch, 2)
+        loop.train(tiny_config(data_dir_of(4), tmp_path / "resumed", warmup_steps=3, **overrides))
+    # Resumed without it: the run's settings.json ends the warm-up at the same step.
+    loop.train(tiny_config(data_dir_of(4), tmp_path / "resumed", **overrides))
+    assert "the warm-up's 3 steps are done" in capsys.readouterr().err
+    assert load_settings(tmp_path / "resumed")["warmup_steps"] == 3
+    straight, again = checkpoint_values(tmp_path / "straight"), checkpoint_values(tmp_path / "resumed")
+    assert straight.keys() == again.keys() and int(again["step"]) == 5
+    for name in straight:
+        np.testing.assert_allclose(again[name], straight[name], atol=1e-5, err_msg=name)
+
+
+@pytest.mark.slow
+def test_minutes_init_fits_the_warm_ups_steps_and_keeps_them(data_dir_of, tmp_path, capsys):
+    folder = tmp_path / "run"
+    loop.train(tiny_config(data_dir_of(4), folder, n_epoch_init=10000, n_epoch=0, batch_size=2,
+                           minutes_init=0.05, warmup_schedule="cosine", save_every=10000))
+    fitted = load_settings(folder)["warmup_steps"]
+    log = capsys.readouterr().err
+    assert f"the warm-up ends at step {fitted}, to fill --minutes_init 0.05" in log
+    assert f"the warm-up's {fitted} steps (fitted to --minutes_init 0.05) are done" in log
+    assert latest(folder).endswith(f"ckpt-{fitted}") and fitted > 10
+
+
 @pytest.mark.slow
 def test_warm_up_trains_the_generator_alone(data_dir, tmp_path, monkeypatch):
     signal_after(monkeypatch, 2)  # the warm-up epoch's two steps

@@ -22,7 +22,8 @@ def batch_norm(name: str, init: str) -> layers.BatchNormalization:
     """Under TensorFlow, synchronized: with a tf.distribute strategy the statistics are
     those of the global batch, so N replicas compute what one device does (alone, it
     changes nothing). Other backends refuse the flag, and the networks stay plain Keras
-    there (scripts/warmup_jax.py trains the seed's generator under JAX)."""
+    there (under JAX, one compiled step over the sharded global batch takes its statistics
+    over all of it, as a synchronized layer does)."""
     return layers.BatchNormalization(momentum=MOMENTUM, epsilon=EPSILON,
                                      synchronized=keras.backend.backend() == "tensorflow",
                                      gamma_initializer=gamma_initializer(init), name=name)

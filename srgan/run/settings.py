@@ -19,8 +19,9 @@ SETTINGS_FILE = "settings.json"
 # The run folder's format (checkpoint keys, file names, settings): raised whenever a
 # change would make older code misread a run. 2: the networks' BatchNorm epsilon is the
 # reference's 1e-5, recorded in each checkpoint (format 1's checkpoints, trained with 1e-3,
-# are converted on reading: srgan/run/state.py).
-FORMAT = 2
+# are converted on reading: srgan/run/state.py). 3: warmup_steps, the warm-up's length
+# fitted to --minutes_init, which older code would ignore and train on past.
+FORMAT = 3
 FORMAT_KEY = "format"
 # What fixes the shapes of the saved weights: resuming with other values cannot work.
 ARCHITECTURE = ("model", "features", "blocks", "hr_size")

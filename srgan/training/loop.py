@@ -27,10 +27,10 @@ from srgan.run.folder import move_run_aside
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState
 from srgan.training.batchnorm import recompute_batchnorm_statistics
-from srgan.training.budget import GAN, WARMUP, PhaseLimit
+from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
 from srgan.training.draws import penalty_draws
 from srgan.training.interrupt import StopRequest
-from srgan.training.recipe import content_is_mse, learning_rate, optimizers
+from srgan.training.recipe import content_is_mse, learning_rate, optimizers, rate_by_step
 from srgan.training.samples import sample_grid, validation_batch
 from srgan.training.start import load_training_photos, resolve_settings, start_from_pretrained
 
@@ -151,6 +151,10 @@ class _Run:
             log.info(f"no validation: {test} holds no photo of at least {config.hr_size} px that "
                      "can be read" + ("" if test.is_dir() else " (it is not a folder)")
                      + "; held-out scores, best/ and the validation samples are off")
+        # --minutes_init's length is fitted once (then kept in settings.json); compare's
+        # phases are timed by their limit instead.
+        self.fit = (WarmupFit(config.minutes_init)
+                    if config.minutes_init is not None and config.warmup_steps is None else None)
         self.best_record = None
         if self.validator is not None and len(self.validator):
             best.check_writable(folder)
@@ -182,6 +186,11 @@ class _Run:
     def out_of_time(self) -> bool:
         return self.limit is not None and self.limit.reached()
 
+    def warmup_over(self) -> bool:
+        """Whether the warm-up has run the steps fitted to --minutes_init."""
+        steps = self.config.warmup_steps
+        return self.warming_up() and steps is not None and self.state.step >= steps
+
     def content_is_mse(self, by_epoch: bool) -> bool:
         """Whether this GAN step's content loss is MSE: as its epoch says (`by_epoch`), or,
         under a limit with a time budget, by the clock from this call's first GAN step."""
@@ -203,6 +212,10 @@ class _Run:
         with StopRequest() as stop:
             batches = None
             while self.state.epoch < self.total_epochs:
+                if self.warmup_over():
+                    self.end_warmup()
+                    batches = None
+                    continue
                 if self.limit is not None and self.phase() != self.limit.phase:
                     label = f"the {self.limit.phase} phase is over (step {self.state.step})"
                     # Its last epoch is saved where --save_every skipped it: the next
@@ -262,6 +275,33 @@ class _Run:
             return  # the epoch that used the minutes up has just been saved
         self.save_point(f"the {phase} phase's time budget is used at step {step}")
 
+    def end_warmup(self) -> None:
+        """The warm-up's fitted steps are done: the GAN phase starts at the next step, and
+        the warm-up's last checkpoint is saved as an epoch's would be."""
+        minutes = self.config.minutes_init
+        label = (f"the warm-up's {self.config.warmup_steps} steps"
+                 + ("" if minutes is None else f" (fitted to --minutes_init {minutes:g})") + " are done")
+        self.state.epoch = self.config.n_epoch_init
+        self.state.batch = 0
+        if self.state.saved_step != self.state.step:
+            self.save_point(label)
+        else:
+            log.info(f"{label}: saved {self.state.save()}")
+
+    def fit_warmup(self) -> None:
+        """After a warm-up step: once the step rate is timed, the warm-up's length, saved
+        with the run's settings before any checkpoint that follows it."""
+        steps = self.fit.step_done(self.state.step)
+        if steps is None:
+            return
+        self.config.warmup_steps = steps
+        save_settings(self.config, self.folder)
+        rate = "" if self.fit.rate is None else f"{self.fit.rate:.1f} warm-up steps/s: "
+        log.info(f"{rate}the warm-up ends at step {steps}, to fill --minutes_init "
+                 f"{self.config.minutes_init:g} (kept in settings.json, so a resumed run ends it "
+                 "there too)")
+        self.fit = None
+
     def batches_to_phase_end(self) -> Iterator:
         """The batches from the run's epoch and batch to the end of its phase, whose crops
         differ (--warmup_crop): one dataset for them all, not one an epoch."""
@@ -278,8 +318,9 @@ class _Run:
         config, state = self.config, self.state
         epoch = state.epoch
         warming_up = self.warming_up()
-        rate = learning_rate(config, epoch)
+        rate = learning_rate(config, epoch, state.step)
         self.steps.set_learning_rate(rate)
+        by_step = warming_up and rate_by_step(config)
         use_mse = content_is_mse(config, epoch)
         done = state.batch
         bar = tqdm(itertools.islice(batches, self.batches - done), total=self.batches, initial=done,
@@ -287,9 +328,14 @@ class _Run:
                    desc=f"epoch {epoch + 1}/{self.total_epochs}" + (" warm-up" if warming_up else ""))
         with bar:
             for lr, hr in bar:
-                if stop.requested or self.out_of_time():
+                if stop.requested or self.out_of_time() or self.warmup_over():
                     return False
+                if by_step:
+                    rate = learning_rate(config, epoch, state.step)
+                    self.steps.set_learning_rate(rate)
                 if warming_up:
+                    if self.fit is not None:
+                        self.fit.begin()
                     losses = self.steps.warmup_step(lr, hr)
                 else:
                     epsilon = penalty_draws(config.seed, state.step, self.steps.global_batch(hr))
@@ -299,6 +345,8 @@ class _Run:
                 self.check_finite(values)
                 state.batch += 1
                 state.step += 1
+                if warming_up and self.fit is not None:
+                    self.fit_warmup()
                 bar.set_postfix({name: f"{value:.4g}" for name, value in values.items()}, refresh=False)
                 for name, value in values.items():
                     self.writer.scalar(f"loss/{name}", value, state.step)

@@ -12,15 +12,30 @@ from srgan.training.rmsprop import TF1RMSprop
 MSE_FRACTION = 0.04
 
 
-def learning_rate(config: TrainConfig, epoch: int) -> float:
+def learning_rate(config: TrainConfig, epoch: int, step: int = 0) -> float:
     """During warm-up warmup_lr, constant (the seed) or on a cosine from it towards 0 at
-    the end of the warm-up; then lr_init x lr_decay every decay period of GAN epochs."""
+    the end of the warm-up: by epoch, or by `step` where the warm-up's length is fitted to
+    --minutes_init (rate_by_step); then lr_init x lr_decay every decay period of GAN epochs."""
     if epoch < config.n_epoch_init:
         if config.warmup_schedule == "cosine":
-            return config.warmup_lr * 0.5 * (1 + math.cos(math.pi * epoch / config.n_epoch_init))
+            return config.warmup_lr * 0.5 * (1 + math.cos(math.pi * _warmup_progress(config, epoch, step)))
         return config.warmup_lr
     gan_epoch = epoch - config.n_epoch_init
     return config.lr_init * config.lr_decay ** (gan_epoch // config.decay_period)
+
+
+def rate_by_step(config: TrainConfig) -> bool:
+    """Whether the warm-up's rate changes at every step: a cosine over a fitted length."""
+    return config.warmup_schedule == "cosine" and (
+        config.minutes_init is not None or config.warmup_steps is not None)
+
+
+def _warmup_progress(config: TrainConfig, epoch: int, step: int) -> float:
+    """How far the cosine is along: 0 until a budget's length is fitted (the rate holds at
+    warmup_lr while the run times its steps)."""
+    if not rate_by_step(config):
+        return epoch / config.n_epoch_init
+    return 0.0 if config.warmup_steps is None else min(1.0, step / config.warmup_steps)
 
 
 def content_is_mse(config: TrainConfig, epoch: int) -> bool:

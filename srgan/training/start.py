@@ -18,8 +18,9 @@ from srgan.run.settings import architecture_mismatch, load_settings
 log = logging.getLogger(__name__)
 
 # What only a new run takes from the flags: a resumed one keeps what started it, so that
-# settings.json says how the run began (and the seed keeps resuming exact).
-START_ONLY = ("init", "seed")
+# settings.json says how the run began (and the seed keeps resuming exact). The warm-up's
+# fitted length is the run's own (no flag sets it), and it is kept alike.
+START_ONLY = ("init", "seed", "minutes_init", "warmup_steps")
 
 
 def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
