@@ -23,38 +23,75 @@ from srgan.cli import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
+from srgan import schema  # noqa: E402
+from srgan.errors import UserError, describe_os_error  # noqa: E402
+from srgan.files import atomic_path, read_json, write_text  # noqa: E402
 from srgan.inference import pretrained  # noqa: E402
 from srgan.inference.restore import load_generator  # noqa: E402
 from srgan.models import build_generator, norm  # noqa: E402
 
+_RESTORE = "fix it, or restore it (git checkout -- srgan/pretrained)"
 
-def main() -> None:
+
+def trained_generator(source: Path, batchnorm_epsilon: float):
+    """(the seed's generator at its defaults with `source`'s weights, the name to record)."""
+    if source.name.endswith(".weights.h5"):
+        if not source.is_file():
+            raise UserError(f"{source} does not exist")
+        generator = build_generator()
+        try:
+            generator.load_weights(source)
+        except (ValueError, OSError) as error:  # not HDF5, or weights of another network
+            raise UserError(f"{source} cannot be read as the seed's generator at its defaults "
+                            f"({error})") from error
+        if batchnorm_epsilon != norm.EPSILON:
+            norm.convert_epsilon(generator, batchnorm_epsilon)
+        return generator, str(source)
+    generator, config, prefix = load_generator(source.parent, source)
+    if (config.model, config.features, config.blocks) != ("seed", 64, 16):
+        raise UserError(f"{prefix} is not the seed's generator at its defaults")
+    return generator, prefix
+
+
+def ship(generator, prefix: str, weights: Path = pretrained.WEIGHTS,
+         card_path: Path = pretrained.CARD) -> None:
+    """Writes `generator` as the shipped weights and updates the card. The card is read
+    and checked first, and each file is written whole under a temporary name: a card
+    that cannot be updated leaves both files as they were."""
+    card = read_json(card_path, _RESTORE) if card_path.is_file() else {}
+    if not isinstance(card, dict):
+        raise UserError(f"{card_path} holds no JSON object; {_RESTORE}")
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(weights, ".weights.h5") as temporary:
+        generator.save_weights(temporary)
+        card.update({"model": "seed", "features": 64, "blocks": 16,
+                     "sha256": pretrained.sha256(temporary), "source_checkpoint": prefix})
+        schema.check(card, pretrained.Card, str(card_path), _RESTORE)
+        # The card just before the weights: a kill between the two is the one moment they
+        # disagree, and loading names it (a sha256 mismatch, restore from git).
+        write_text(card_path, json.dumps(card, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", help="a checkpoint prefix, or a .weights.h5 file")
+    parser.add_argument("source", type=Path, help="a checkpoint prefix, or a .weights.h5 file")
     parser.add_argument("--batchnorm_epsilon", type=float, default=norm.EPSILON,
                         help="the epsilon a .weights.h5 file's generator was trained with")
-    args = parser.parse_args()
-    source = Path(args.source)
-    if source.name.endswith(".weights.h5"):
-        # Keras raises where the file does not fit the seed's generator at its defaults.
-        generator, prefix = build_generator(), str(source)
-        generator.load_weights(source)
-        if args.batchnorm_epsilon != norm.EPSILON:
-            norm.convert_epsilon(generator, args.batchnorm_epsilon)
-    else:
-        generator, config, prefix = load_generator(source.parent, source)
-        if (config.model, config.features, config.blocks) != ("seed", 64, 16):
-            sys.exit(f"{prefix} is not the seed's generator at its defaults")
-    pretrained.FOLDER.mkdir(exist_ok=True)
-    generator.save_weights(pretrained.WEIGHTS)
-    card = json.loads(pretrained.CARD.read_text()) if pretrained.CARD.is_file() else {}
-    card.update({"model": "seed", "features": 64, "blocks": 16,
-                 "sha256": pretrained.sha256(pretrained.WEIGHTS), "source_checkpoint": prefix})
-    pretrained.CARD.write_text(json.dumps(card, indent=2) + "\n")
+    args = parser.parse_args(argv)
+    try:
+        generator, prefix = trained_generator(args.source, args.batchnorm_epsilon)
+        ship(generator, prefix)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
     print(f"wrote {pretrained.WEIGHTS} ({pretrained.WEIGHTS.stat().st_size / 1e6:.1f} MB) and "
           f"{pretrained.CARD}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

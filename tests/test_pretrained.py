@@ -1,6 +1,7 @@
 """The shipped generator: it beats bicubic, it is checked before use, it is used where a
 user expects it, and a new run can start from it."""
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -33,6 +34,44 @@ def test_the_card_names_the_file_and_how_it_was_made():
     assert pretrained.WEIGHTS.stat().st_size <= 12e6
     for key in ("commands", "data", "steps", "wall_time", "machine", "precision", "scores"):
         assert card[key], key
+
+
+@pytest.fixture(scope="module")
+def make_pretrained():
+    spec = importlib.util.spec_from_file_location(
+        "make_pretrained", Path(__file__).resolve().parents[1] / "scripts" / "make_pretrained.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_pretrained_checks_the_card_before_it_replaces_a_file(make_pretrained, tmp_path, capsys):
+    generator, _, _ = pretrained.load_pretrained()
+    weights, card = tmp_path / "seed_x4.weights.h5", tmp_path / "seed_x4.json"
+    weights.write_bytes(b"the weights shipped before")
+    for text, problem in (("[1, 2]", "holds no JSON object"), ('{"model": "seed", "feat', "is damaged"),
+                          ('{"notes": 3, "features": "64"}', None)):
+        card.write_text(text)
+        if problem is None:  # fields the script does not set are kept, whatever they hold
+            make_pretrained.ship(generator, "ckpt-9", weights, card)
+            written = json.loads(card.read_text())
+            assert written["notes"] == 3 and written["source_checkpoint"] == "ckpt-9"
+            assert written["sha256"] == pretrained.sha256(weights) == pretrained.card()["sha256"]
+            continue
+        with pytest.raises(UserError, match=problem):
+            make_pretrained.ship(generator, "ckpt-9", weights, card)
+        assert weights.read_bytes() == b"the weights shipped before" and card.read_text() == text
+        assert sorted(path.name for path in tmp_path.iterdir()) == [card.name, weights.name]
+    # A source that cannot be read is one line, and changes nothing shipped.
+    shipped = pretrained.sha256(pretrained.WEIGHTS)
+    (tmp_path / "text.weights.h5").write_text("not HDF5")
+    for source, line in ((tmp_path / "none.weights.h5", "none.weights.h5 does not exist"),
+                         (tmp_path / "text.weights.h5", "text.weights.h5 cannot be read as the seed's"),
+                         (tmp_path / "run" / "ckpt-3", "no checkpoint at")):
+        assert make_pretrained.main([str(source)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and line in err and err.count("\n") == 1
+    assert pretrained.sha256(pretrained.WEIGHTS) == shipped
 
 
 def test_the_shipped_generator_scores_what_its_card_says_on_the_demo_test_photos(demo, tmp_path):
