@@ -314,6 +314,39 @@ def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(data_dir_of, one_ep
     assert all(np.array_equal(kept[name], good[name]) for name in good)
 
 
+@pytest.mark.slow
+def test_weights_ruined_by_the_last_step_before_a_save_are_never_saved(data_dir_of, one_epoch_run,
+                                                                      tmp_path, monkeypatch):
+    folder = copy_of(one_epoch_run, tmp_path / "run")
+    good = checkpoint_values(folder)
+    best_before = (folder / "best").exists() and {p.name: p.read_bytes() for p in (folder / "best").iterdir()}
+
+    class Ruining(TrainSteps):
+        """Its losses stay finite; the epoch's last step leaves a kernel infinite."""
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            healthy, calls = self.generator_step, []
+
+            def step(*a):
+                losses = healthy(*a)
+                calls.append(1)
+                if len(calls) == 2:
+                    self.generator.trainable_weights[0].assign(
+                        np.full(self.generator.trainable_weights[0].shape, np.inf, np.float32))
+                return losses
+            self.generator_step = step
+
+    use_steps(monkeypatch, Ruining)
+    with pytest.raises(UserError, match="became non-finite by step 4, epoch 2: stopped without "
+                                        "saving. The last good checkpoint is kept: .*ckpt-2"):
+        loop.train(tiny_config(data_dir_of(4), folder, n_epoch=2, **SMALL))
+    assert latest(folder).endswith("ckpt-2") and not (folder / "ckpt-4.npz").exists()
+    kept = checkpoint_values(folder)
+    assert all(np.array_equal(kept[name], good[name]) for name in good)
+    assert best_before == ((folder / "best").exists()
+                           and {p.name: p.read_bytes() for p in (folder / "best").iterdir()})
+
+
 def test_data_errors(tmp_path, data_dir):
     with pytest.raises(UserError, match="no training photos"):
         loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"), data_dir_given=True)

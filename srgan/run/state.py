@@ -40,6 +40,10 @@ COUNTERS = ("epoch", "batch", "step")
 _FORMAT_KEY = "format"
 
 
+class TrainingDiverged(UserError):
+    pass
+
+
 def split_loss_scale(optimizer: keras.optimizers.Optimizer) -> tuple[keras.optimizers.Optimizer, list]:
     """(the optimizer whose variables are checkpointed, its loss-scale variables if any)."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
@@ -194,9 +198,11 @@ class RunState:
         is removed, so the space is freed, and a UserError says what happened and names
         `newest`, the run's newest checkpoint, which the failure left intact."""
         prefix = prefix_of(folder, self.step)
+        arrays = self.arrays()
+        self._check_finite(arrays, newest)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            run_folder.write_arrays(prefix, self.arrays())
+            run_folder.write_arrays(prefix, arrays)
             run_folder.write_pointer(folder, run_folder.numbers(folder)[:keep])
             run_folder.prune(folder, keep)
         except OSError as error:
@@ -207,6 +213,23 @@ class RunState:
                             "is intact. Fix the cause (free space, permissions) and run the same "
                             "command to resume.") from error
         return str(prefix)
+
+
+    def _check_finite(self, arrays: dict[str, np.ndarray], newest: str | None) -> None:
+        """TrainingDiverged unless every value is finite: the one check that a checkpoint is
+        good. A step can ruin the weights (or the BatchNorm statistics recomputed from them)
+        while its losses, computed before, are still finite."""
+        bad = [key for key, value in arrays.items()
+               if value.dtype.kind == "f" and not np.isfinite(value).all()]
+        if not bad:
+            return
+        group, index = bad[0].rsplit("/", 1)
+        variables = {**self._groups, **self._scales}[group]
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise TrainingDiverged(
+            f"{group} {variables[int(index)].path}{more} became non-finite by step {self.step}, "
+            f"epoch {self.epoch + (self.batch > 0)}: stopped without saving. The last good "
+            f"checkpoint is kept: {newest or 'none yet'}. Try a lower --lr_init.")
 
 
 def checkpoint_step(prefix: str) -> int:

@@ -16,7 +16,6 @@ from srgan import registry
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.data.pipeline import PhotoSet, crop_areas, sample_batch, steps_per_epoch, training_dataset
-from srgan.errors import UserError
 from srgan.evaluation import provenance
 from srgan.evaluation.curve import VALIDATION_TAG
 from srgan.evaluation.validation import Validator
@@ -25,7 +24,7 @@ from srgan.run import best
 from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import move_run_aside
 from srgan.run.settings import save_settings
-from srgan.run.state import RunState
+from srgan.run.state import RunState, TrainingDiverged
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
 from srgan.training.draws import penalty_draws
@@ -37,10 +36,6 @@ from srgan.training.start import load_training_photos, resolve_settings, start_f
 log = logging.getLogger(__name__)
 
 SAMPLES = 8
-
-
-class TrainingDiverged(UserError):
-    pass
 
 
 def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
