@@ -347,6 +347,23 @@ def test_weights_ruined_by_the_last_step_before_a_save_are_never_saved(data_dir_
                            and {p.name: p.read_bytes() for p in (folder / "best").iterdir()})
 
 
+@pytest.mark.slow
+def test_a_sigterm_during_the_last_save_leaves_a_finished_run(data_dir_of, one_epoch_run, tmp_path,
+                                                             monkeypatch, capsys):
+    folder = copy_of(one_epoch_run, tmp_path / "run")
+    save_point = loop._Run.save_point
+
+    def interrupted(self, label):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return save_point(self, label)
+
+    monkeypatch.setattr(loop._Run, "save_point", interrupted)
+    assert loop.train(tiny_config(data_dir_of(4), folder, n_epoch=2, **SMALL)) is True
+    log = capsys.readouterr().err
+    assert "training finished: 2 epochs, step 4" in log and "stopped in epoch" not in log
+    assert latest(folder).endswith("ckpt-4")
+
+
 def test_data_errors(tmp_path, data_dir):
     with pytest.raises(UserError, match="no training photos"):
         loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"), data_dir_given=True)

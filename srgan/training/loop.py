@@ -227,7 +227,8 @@ class _Run:
                     epoch = self.state.epoch
                     if epoch % self.config.save_every == 0 or epoch == self.total_epochs:
                         saved = self.save_point(f"epoch {epoch}")
-                if stop.requested:
+                # A stop that came during the last epoch's save stops nothing: the run is done.
+                if stop.requested and not (saved and self.state.epoch == self.total_epochs):
                     saved = saved or self.state.save()
                     log.info(f"stopped in epoch {self.state.epoch + 1}, batch {self.state.batch}, "
                              f"step {self.state.step}: saved {saved}. Run the same command to resume.")
