@@ -21,7 +21,11 @@ import_tensorflow_quietly()
 
 from PIL import Image, ImageDraw  # noqa: E402
 
+import math  # noqa: E402
+
+from srgan.errors import UserError, describe_os_error  # noqa: E402
 from srgan.evaluation.curve import read_validation_curve  # noqa: E402
+from srgan.flags import finite_float  # noqa: E402
 
 WIDTH, HEIGHT, PAD = 640, 360, 56
 
@@ -29,16 +33,48 @@ WIDTH, HEIGHT, PAD = 640, 360, 56
 Point = tuple[float, float, float]  # step, minutes, PSNR-Y
 
 
+CSV_COLUMNS = ("seconds", "step", "held_out_psnr_y")
+
+
 def from_run(run: Path) -> tuple[list[Point], float]:
+    if not run.is_dir():
+        raise UserError(f"{run} is not a run folder (nor a .csv)")
     start, scalars = read_validation_curve(run)
+    if not scalars.get("psnr_y") or not scalars.get("bicubic_psnr_y"):
+        raise UserError(f"{run} logged no validation scores (validation off, no test photos, "
+                        "or no checkpoint yet): no curve to draw")
     points = [(step, (wall - start) / 60, value) for step, wall, value in scalars["psnr_y"]]
     return points, scalars["bicubic_psnr_y"][-1][2]
 
 
 def from_csv(path: Path) -> list[Point]:
+    """The scored rows of a curve.csv (a row with an empty score, made without held-out
+    tiles, is left out)."""
     with open(path, newline="") as file:
-        return [(int(row["step"]), float(row["seconds"]) / 60, float(row["held_out_psnr_y"]))
-                for row in csv.DictReader(file)]
+        rows = csv.DictReader(file)
+        missing = [name for name in CSV_COLUMNS if name not in (rows.fieldnames or [])]
+        if missing:
+            raise UserError(f"{path} has no column {', '.join(missing)} (it needs {', '.join(CSV_COLUMNS)})")
+        points = []
+        for line, row in enumerate(rows, start=2):
+            if not row["held_out_psnr_y"]:
+                continue
+            try:
+                points.append((int(row["step"]), float(row["seconds"]) / 60,
+                               float(row["held_out_psnr_y"])))
+            except (TypeError, ValueError):
+                raise UserError(f"{path}, line {line}: {dict(row)} is not a step and two numbers") from None
+    if not points:
+        raise UserError(f"{path} holds no scored row: no curve to draw")
+    return points
+
+
+def check_finite(points: list[Point], bicubic: float, source: Path) -> None:
+    """Only finite scores can be drawn: a set of flat tiles scores an infinite PSNR."""
+    bad = [value for value in [p[2] for p in points] + [bicubic] if not math.isfinite(value)]
+    if bad:
+        raise UserError(f"{source} holds a PSNR-Y of {bad[0]}: only finite scores can be drawn "
+                        "(test tiles that are all flat score inf)")
 
 
 def draw(model: list[Point], bicubic: float, title: str, output: Path) -> None:
@@ -46,9 +82,10 @@ def draw(model: list[Point], bicubic: float, title: str, output: Path) -> None:
     values = [p[2] for p in model] + [bicubic]
     low, high = min(values) - 0.5, max(values) + 0.5
     last = max(steps)
+    span = max(last, 1)  # one point at step 0 still needs a width
 
     def xy(step: float, value: float) -> tuple[float, float]:
-        return (PAD + (WIDTH - 2 * PAD) * step / last,
+        return (PAD + (WIDTH - 2 * PAD) * step / span,
                 HEIGHT - PAD - (HEIGHT - 2 * PAD) * (value - low) / (high - low))
 
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
@@ -80,22 +117,32 @@ def draw(model: list[Point], bicubic: float, title: str, output: Path) -> None:
     print(f"wrote {output}: {len(model)} points, last {model[-1][2]:.2f} dB at step {last}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("source", type=Path, help="a run's checkpoint folder, or a curve.csv")
     parser.add_argument("output", type=Path)
-    parser.add_argument("--bicubic", type=float, help="bicubic's PSNR-Y on the same tiles (csv)")
-    args = parser.parse_args()
-    if args.source.suffix == ".csv":
-        if args.bicubic is None:
-            parser.error("a curve.csv records no bicubic score: pass --bicubic")
-        points, bicubic = from_csv(args.source), args.bicubic
-        title = "held-out PSNR-Y of the seed generator, by step (minutes below)"
-    else:
-        points, bicubic = from_run(args.source)
-        title = "held-out PSNR-Y of the seed generator during its warm-up (steps; minutes below)"
-    draw(points, bicubic, title, args.output)
+    parser.add_argument("--bicubic", type=finite_float,
+                        help="bicubic's PSNR-Y on the same tiles (csv)")
+    args = parser.parse_args(argv)
+    try:
+        if args.source.suffix == ".csv":
+            if args.bicubic is None:
+                parser.error("a curve.csv records no bicubic score: pass --bicubic")
+            points, bicubic = from_csv(args.source), args.bicubic
+            title = "held-out PSNR-Y of the seed generator, by step (minutes below)"
+        else:
+            points, bicubic = from_run(args.source)
+            title = "held-out PSNR-Y of the seed generator during its warm-up (steps; minutes below)"
+        check_finite(points, bicubic, args.source)
+        draw(points, bicubic, title, args.output)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,13 @@
 """The event-file writer and reader (srgan/run/events.py) against TensorFlow's own: what
 one writes, the other reads, both ways."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
+import pytest
 import tensorflow as tf
+from PIL import Image
 
 from srgan.evaluation.curve import read_validation_curve
 from srgan.run import events
@@ -45,3 +50,46 @@ def test_the_reader_takes_tf_summary_logs_of_earlier_versions_and_a_cut_file(tmp
     start, series = read_validation_curve(tmp_path)
     assert [(step, value) for step, _, value in series["psnr_y"]] == [(2, 20.0), (4, 22.5), (6, 23.0)]
     assert start <= series["psnr_y"][0][1]
+
+
+@pytest.fixture(scope="module")
+def plot_curve():
+    spec = importlib.util.spec_from_file_location(
+        "plot_curve", Path(__file__).resolve().parents[1] / "scripts" / "plot_curve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plot_curve_draws_a_run_or_a_csv_and_refuses_the_rest_in_one_line(plot_curve, tmp_path, capsys):
+    run, empty = tmp_path / "run", tmp_path / "empty"
+    writer = events.EventWriter(run / events.LOGS)
+    for step, value in ((10, 27.0), (20, 28.5)):
+        writer.scalar("validation/psnr_y", value, step)
+        writer.scalar("validation/bicubic_psnr_y", 27.5, step)
+    writer.close()
+    events.EventWriter(empty / events.LOGS).close()
+    header = "seconds,step,learning_rate,train_mse,held_out_psnr_y\n"
+    csvs = {"one.csv": header + "0.0,0,0,nan,30.5\n", "header.csv": header,
+            "columns.csv": "seconds,step\n1,2\n", "word.csv": header + "1.0,x,0,0,30\n",
+            "flat.csv": header + "1.0,5,0,0,inf\n"}
+    for name, text in csvs.items():
+        (tmp_path / name).write_text(text)
+    for source, bicubic in ((run, None), (tmp_path / "one.csv", "30")):
+        args = [str(source), str(tmp_path / "out.png")] + (["--bicubic", bicubic] if bicubic else [])
+        assert plot_curve.main(args) == 0
+        assert Image.open(tmp_path / "out.png").size == (plot_curve.WIDTH, plot_curve.HEIGHT)
+    capsys.readouterr()
+    for source, line in ((tmp_path / "missing", "is not a run folder"),
+                         (empty, "logged no validation scores"),
+                         (tmp_path / "header.csv", "holds no scored row"),
+                         (tmp_path / "columns.csv", "has no column held_out_psnr_y"),
+                         (tmp_path / "word.csv", "line 2:"),
+                         (tmp_path / "flat.csv", "holds a PSNR-Y of inf")):
+        assert plot_curve.main([str(source), str(tmp_path / "x.png"), "--bicubic", "30"]
+                               if source.suffix else [str(source), str(tmp_path / "x.png")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and line in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x.png").exists()
+    with pytest.raises(SystemExit):
+        plot_curve.main([str(tmp_path / "one.csv"), str(tmp_path / "x.png"), "--bicubic", "inf"])
