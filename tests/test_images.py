@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -113,14 +114,32 @@ def test_16_bit_gray_is_scaled_not_clipped(tmp_path: Path, suffix: str) -> None:
     assert (out[..., 0] == out[..., 2]).all()
 
 
-@pytest.mark.parametrize("mode", ["I;16B", "F"])
-def test_big_endian_16_bit_and_float_tiff_use_the_16_bit_range(tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize("mode, values, expected", [
+    ("I;16B", [0, 257, 32768, 65535], [0, 1, 128, 255]),
+    ("I", [0, 257, 32768, 65535], [0, 1, 128, 255]),  # how Pillow long opened 16-bit PNGs
+    ("F", [0.0, 0.25, 0.5, 1.0], [0, 64, 128, 255]),  # a float image's usual 0..1
+])
+def test_wide_tiffs_are_read_in_their_range(tmp_path: Path, mode: str, values: list, expected: list) -> None:
     img = Image.new(mode, (4, 1))
-    img.putdata([0, 257, 32768, 65535])
+    img.putdata(values)
     img.save(tmp_path / "w.tif")
     with Image.open(tmp_path / "w.tif") as reread:
         assert reread.mode == mode
-    np.testing.assert_array_equal(load_rgb(tmp_path / "w.tif")[0, :, 1], [0, 1, 128, 255])
+    np.testing.assert_array_equal(load_rgb(tmp_path / "w.tif")[0, :, 1], expected)
+
+
+@pytest.mark.parametrize("mode, values, problem", [
+    ("F", [0.0, 0.5, 1.0, 300.0], "32-bit floating-point values from 0 to 300: only 0..1"),
+    ("F", [0.0, 0.5, 1.0, float("nan")], "32-bit floating-point values"),
+    ("I", [-5, 0, 1, 70000], "32-bit integer values from -5 to 70000: only 0..65535"),
+])
+def test_wide_tiffs_of_no_known_range_are_refused_naming_it(tmp_path: Path, mode: str, values: list,
+                                                            problem: str) -> None:
+    img = Image.new(mode, (4, 1))
+    img.putdata(values)
+    img.save(tmp_path / "w.tif")
+    with pytest.raises(ImageError, match=f"w.tif.*{re.escape(problem)}"):
+        load_rgb(tmp_path / "w.tif")
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:

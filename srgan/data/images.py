@@ -68,9 +68,25 @@ def not_regular(path: Path) -> str:
     return f"{kind}, not a regular file: not read"
 
 
+class _UnknownRange(ValueError):
+    """A wide image whose values have no range this project can know."""
+
+
 def _wide_gray_to_8bit(img: Image.Image) -> np.ndarray:
-    # convert("L") would clip 16-bit values at 255; scale the full 0..65535 range instead.
+    """16-bit values scaled from 0..65535 (convert("L") would clip them at 255); 32-bit
+    integers read as 16-bit values (how Pillow opened 16-bit PNGs for years); floats read
+    as 0..1, the usual range of a float image. Values beyond those ranges could mean
+    anything: refused, never darkened or clipped without a word."""
     values = np.asarray(img, dtype=np.float64)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if img.mode == "F":
+        if not (np.isfinite(values).all() and 0 <= low and high <= 1):
+            raise _UnknownRange(f"32-bit floating-point values from {low:g} to {high:g}: only 0..1 "
+                                "is read as a photo's range; save it with 8 or 16 bits per channel")
+        return np.round(values * 255).astype(np.uint8)
+    if img.mode == "I" and not (0 <= low and high <= 65535):
+        raise _UnknownRange(f"32-bit integer values from {low:g} to {high:g}: only 0..65535 (16 "
+                            "bits) is read as a photo's range; save it with 8 or 16 bits per channel")
     return np.clip(np.round(values / 257.0), 0, 255).astype(np.uint8)
 
 
@@ -92,6 +108,8 @@ def _to_rgb_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 def _failure_reason(exc: Exception) -> str:
     if isinstance(exc, UnidentifiedImageError):
         return "not an image"
+    if isinstance(exc, _UnknownRange):
+        return str(exc)
     if isinstance(exc, OSError) and exc.errno is not None:
         # The file system's complaint: missing file, no permission, a folder.
         return (exc.strerror or str(exc)).lower()
