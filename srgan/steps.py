@@ -12,6 +12,7 @@ TrainSteps is the seed's model; SRGANSteps and WSRGANSteps the baselines', whose
 generator loss is their content term (VGG54, or MSE without VGG) + the adversarial one.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 
 import keras
@@ -52,13 +53,13 @@ class TrainSteps:
         self.warmup_step = self._compile(self._replicated(self._warmup_step), [images, images], jit)
         self.critic_step = self._compile(self._critic_with_penalty_draws, [images, hr_size, draws],
                                          jit)
-        # The content loss switches from MSE after the first 4% of epochs: a bool
-        # tensor picks it inside the one trace.
-        generator_step = self._compile(self._replicated(self._generator_step),
-                                       [images, hr_size, tf.TensorSpec((), tf.bool)], jit)
-        # A Python bool too: a trace without a signature (several replicas) would keep it one.
-        self.generator_step = lambda lr, hr, use_mse: generator_step(
-            lr, hr, tf.convert_to_tensor(use_mse, tf.bool))
+        # The content loss switches from MSE after the first 4% of epochs: one compiled step
+        # for each (traced at its first use), as JAX's step takes it as a static argument.
+        # A tf.cond inside one trace cannot be compiled by XLA (--jit) with SSIM's gradient.
+        generator_steps = {use_mse: self._compile(
+            self._replicated(functools.partial(self._generator_step, use_mse=use_mse)),
+            [images, hr_size], jit) for use_mse in (False, True)}
+        self.generator_step = lambda lr, hr, use_mse: generator_steps[bool(use_mse)](lr, hr)
 
     def _compile(self, step: Callable, signature: list[tf.TensorSpec], jit: bool) -> Callable:
         # A strategy's inputs are per-replica values, which a signature of plain tensors
@@ -143,10 +144,10 @@ class TrainSteps:
         self._apply(self.critic_optimizer, self.critic, tape, loss)
         return {"wasserstein": wasserstein, "gp": penalty, "critic": loss}
 
-    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
+    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: bool) -> Losses:
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)
-            content = tf.cond(use_mse, lambda: mse_loss(hr, sr), lambda: self.content(hr, sr))
+            content = mse_loss(hr, sr) if use_mse else self.content(hr, sr)
             vgg = perceptual_loss(self.vgg, hr, sr) if self.vgg is not None else tf.constant(0.0)
             adversarial = generator_adversarial_loss(self.critic(sr, training=True))
             loss = content + vgg + adversarial
@@ -162,7 +163,7 @@ class _BaselineSteps(TrainSteps):
     def _adversarial(self, sr: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError
 
-    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: tf.Tensor) -> Losses:
+    def _generator_step(self, lr: tf.Tensor, hr: tf.Tensor, use_mse: bool) -> Losses:
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)
             content = self.content(hr, sr)

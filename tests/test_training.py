@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import skimage.data
@@ -199,6 +200,30 @@ def test_run_writes_checkpoints_settings_samples_and_logs(data_dir, tmp_path):
             tags.update(value.tag for value in event.summary.value)
     assert {"loss/wasserstein", "loss/gp", "loss/content", "loss/vgg", "loss/adversarial",
             "learning_rate", "samples/train", "samples/valid"} <= tags
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content_loss", ["ssim", "ms_ssim"])
+def test_jit_compiles_the_generator_step_with_each_content_loss(content_loss):
+    # XLA could not compile a tf.cond between MSE and SSIM with SSIM's gradient.
+    config = TrainConfig(features=4, blocks=1, vgg_weights="none", content_loss=content_loss)
+    rng = np.random.default_rng(3)
+    hr = tf.constant(rng.uniform(-1, 1, (2, 48, 48, 3)), tf.float32)
+    lr = tf.image.resize(hr, (12, 12), antialias=True)
+    losses = {}
+    for jit in (False, True):
+        keras.utils.set_random_seed(4)
+        generator, critic = registry.build_networks("seed", 4, 1)
+        optimizers = recipe.optimizers(config)
+        steps = TrainSteps(generator, critic, optimizers[0], optimizers[1], None,
+                           loop.model_losses(config)[1], None, jit)
+        losses[jit] = [{name: float(value) for name, value in steps.generator_step(lr, hr, use_mse).items()}
+                       for use_mse in (False, True, False)]
+    for plain, compiled in zip(losses[False], losses[True], strict=True):
+        assert plain.keys() == compiled.keys()
+        for name in plain:
+            assert compiled[name] == pytest.approx(plain[name], rel=1e-4, abs=1e-6), name
+    assert losses[True][0]["content"] != losses[True][1]["content"]  # SSIM's, then MSE's
 
 
 def test_learning_rate_schedule_follows_the_seed():

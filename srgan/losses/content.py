@@ -92,6 +92,9 @@ def batch_ms_ssim(hr: Any, sr: Any, max_val: float) -> Any:
     height, width = hr.shape[1], hr.shape[2]
     if height is None or width is None:
         raise ValueError(f"batch_ms_ssim needs a static image height and width, got shape {hr.shape}")
+    # The generator's output in a traced step has no static size (its input's is open):
+    # it takes the HR's, which the halving at each scale needs.
+    sr = ops.reshape(sr, (-1, height, width, hr.shape[3]))
     weights = ms_ssim_weights(fitting_scales(height, width))
     terms = []
     for scale in range(len(weights)):
