@@ -151,6 +151,11 @@ def test_warm_up_only_run_with_big_crops(data_dir, tmp_path, capsys):  # noqa: F
     loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=0, warmup_crop=64,
                            val_images=0))
     assert "training finished: 1 epochs" in capsys.readouterr().err
+    # Crops larger than a photo: refused before the run folder is made.
+    with pytest.raises(UserError, match="--warmup_crop 68 is larger than 8 of the 8 photos in "
+                                        ".*the smallest side is 64 px.: give at most 64"):
+        loop.train(tiny_config(data_dir, tmp_path / "big", n_epoch_init=1, n_epoch=0, warmup_crop=68))
+    assert not (tmp_path / "big" / "settings.json").exists()
     with pytest.raises(UserError, match="nothing to train"):
         tiny_config(data_dir, tmp_path / "x", n_epoch_init=0, n_epoch=0).validate()
 

@@ -168,6 +168,21 @@ def test_minutes_init_fits_the_warm_ups_steps_and_keeps_them(data_dir_of, tmp_pa
 
 
 @pytest.mark.slow
+def test_a_run_resumed_inside_an_epoch_with_another_batch_size_keeps_its_share(
+        data_dir_of, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        signal_after(patch, 3)  # batch 3 of the epoch's 4 of one photo
+        loop.train(tiny_config(data_dir_of(4), folder, n_epoch=1, batch_size=1, val_images=0))
+    capsys.readouterr()
+    assert loop.train(tiny_config(data_dir_of(4), folder, n_epoch=1, batch_size=2, val_images=0))
+    log = capsys.readouterr().err
+    assert ("the epoch was stopped at batch 3 of 4 (--batch_size 1); it goes on from the same "
+            "share, batch 2 of 2") in log
+    assert "training finished: 1 epochs, step 3" in log
+
+
+@pytest.mark.slow
 def test_warm_up_trains_the_generator_alone(data_dir, tmp_path, monkeypatch):
     signal_after(monkeypatch, 2)  # the warm-up epoch's two steps
     loop.train(tiny_config(data_dir, tmp_path / "run", n_epoch_init=1, n_epoch=1))

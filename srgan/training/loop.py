@@ -23,7 +23,7 @@ from srgan.inference.upscale import tile_margin
 from srgan.run import best
 from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import move_run_aside
-from srgan.run.settings import save_settings
+from srgan.run.settings import load_settings, save_settings
 from srgan.run.state import RunState, TrainingDiverged
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
@@ -80,6 +80,7 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`),
     under `strategy` (a tf.distribute strategy, a Keras distribution, or None: one device)."""
     ignored = resolve_settings(config, restore_from or folder, several_machines)
+    previous = load_settings(restore_from or folder)  # before this run's replace them
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
     photos = load_training_photos(config, data_dir_given)
@@ -108,6 +109,8 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
         start_from_pretrained(config, generator)
     save_settings(config, folder)
     run = _Run(config, folder, photos, state, steps, limit)
+    if restored and state.batch and previous is not None:
+        run.keep_share_of_epoch(previous)
     log.info(f"{'resuming' if restored else 'a new run of'} the {run.model_name()} in {folder}"
              + ("" if restored else f" (--init {config.init}, --seed {config.seed})"))
     if restored and state.epoch >= run.total_epochs:
@@ -168,6 +171,24 @@ class _Run:
     def batches(self) -> int:
         crops = int(crop_areas(self.photos, self.crop()).sum())
         return steps_per_epoch(crops, self.config.batch_size, self.steps.replicas)
+
+    def keep_share_of_epoch(self, previous: dict) -> None:
+        """A run resumed inside an epoch with another --batch_size (or, in the warm-up,
+        --warmup_crop) goes on from the same share of the epoch: its batch position was
+        counted in batches of the old size."""
+        config, defaults = self.config, TrainConfig()
+        old_batch_size = previous.get("batch_size", defaults.batch_size)
+        old_crop = (previous.get("warmup_crop") or previous.get("hr_size", defaults.hr_size)
+                    if self.warming_up() else config.hr_size)
+        old = steps_per_epoch(int(crop_areas(self.photos, old_crop).sum()), old_batch_size,
+                              self.steps.replicas)
+        if old == self.batches:
+            return
+        done = self.state.batch
+        self.state.batch = min(self.batches, round(done * self.batches / old))
+        log.info(f"the epoch was stopped at batch {done} of {old} (--batch_size {old_batch_size}"
+                 + (f", --warmup_crop {old_crop}" if self.warming_up() else "")
+                 + f"); it goes on from the same share, batch {self.state.batch} of {self.batches}")
 
     def warming_up(self) -> bool:
         return self.state.epoch < self.config.n_epoch_init

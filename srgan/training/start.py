@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from srgan.config import TrainConfig
 from srgan.data.demo import build_demo_set
@@ -41,6 +42,12 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
     if len(photos) == 0:
         raise UserError(f"none of the files in {train_dir} is a photo of at least "
                         f"{config.hr_size}x{config.hr_size} px")
+    sides = np.minimum(photos.heights, photos.widths)
+    small = int((sides < config.warmup_crop).sum())
+    if config.n_epoch_init and small:
+        raise UserError(f"--warmup_crop {config.warmup_crop} is larger than {small} of the "
+                        f"{len(photos)} photos in {train_dir} (the smallest side is {int(sides.min())} "
+                        f"px): give at most {int(sides.min())}, or remove the smaller photos")
     return photos
 
 
