@@ -18,7 +18,7 @@ import logging
 import secrets
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 import numpy as np
 
@@ -47,18 +47,22 @@ _RESTART = "pass --restart to compare afresh"
 log = logging.getLogger(__name__)
 
 
+_Count = Annotated[int, schema.Minimum(0)]
+_Minutes = Annotated[float | None, schema.Minimum(0, exclusive=True)]
+
+
 class _Budget(TypedDict):
-    n_epoch_init: int
-    n_epoch: int
-    minutes_init: float | None
-    minutes: float | None
-    seed: int | None
+    n_epoch_init: _Count
+    n_epoch: _Count
+    minutes_init: _Minutes
+    minutes: _Minutes
+    seed: _Count | None
 
 
 class _Phase(TypedDict):
-    seconds: float
+    seconds: Annotated[float, schema.Minimum(0)]
     done: bool
-    steps: int
+    steps: _Count
 
 
 # Each model's phases by name (srgan/training/budget.py), whose hyphen takes this syntax.
@@ -82,6 +86,10 @@ def _load_state(root: Path, budget: dict) -> dict:
     if not path.is_file():
         return {"budget": budget, "models": {}}
     state = schema.load(path, _State, _RESTART)
+    unknown = sorted(set(state["models"]) - set(ORDER))
+    if unknown:
+        raise UserError(f"{path}: models.{unknown[0]} is no model of this project (it has "
+                        f"{', '.join(ORDER)}); {_RESTART}")
     saved = state["budget"]
     changed = [f"--{name} {budget[name]} (it has {saved[name]})"
                for name in budget if budget[name] is not None and saved[name] != budget[name]]

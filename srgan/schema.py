@@ -7,7 +7,7 @@ deep inside the code that used it.
 
 A shape is written as Python types: bool, int, float (a whole number is a number
 too), str, None, X | Y, list[X], dict[str, X], Literal[...], Annotated[X, Matches(...)]
-for a string of a given form, a TypedDict (an object: its NotRequired fields may be
+for a string of a given form, Annotated[X, Minimum(...)] for a number in range, a TypedDict (an object: its NotRequired fields may be
 missing) or a dataclass (an object: a field with a default may be missing). Fields a
 shape does not name are allowed and left unread: a newer version may have added them.
 """
@@ -34,6 +34,22 @@ class Matches:
 
     pattern: str
     meaning: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimum:
+    """Annotated[int | float, Minimum(low)]: a number of at least `low`; with `exclusive`,
+    above it."""
+
+    low: float
+    exclusive: bool = False
+
+    def holds(self, value: float) -> bool:
+        return value > self.low if self.exclusive else value >= self.low
+
+    @property
+    def meaning(self) -> str:
+        return f"a number {'above' if self.exclusive else 'of at least'} {self.low:g}"
 
 
 def check(value: object, shape: object, source: str, remedy: str) -> Any:
@@ -112,6 +128,8 @@ def _problem(value: object, shape: object, where: str) -> str | None:
         for rule in args[1:]:
             if isinstance(rule, Matches) and not re.fullmatch(rule.pattern, value):
                 return _is_not(value, where, rule.meaning)
+            if isinstance(rule, Minimum) and value is not None and not rule.holds(value):
+                return _is_not(value, where, rule.meaning)
         return None
     if origin is typing.Literal:
         if any(type(value) is type(choice) and value == choice for choice in args):
@@ -172,7 +190,7 @@ def _describe(shape: object) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(option) for option in args)
     if origin is typing.Annotated:
-        rules = [rule.meaning for rule in args[1:] if isinstance(rule, Matches)]
+        rules = [rule.meaning for rule in args[1:] if isinstance(rule, (Matches, Minimum))]
         return rules[0] if rules else _describe(args[0])
     if origin is typing.Literal:
         return "one of " + ", ".join(json.dumps(choice) for choice in args)

@@ -141,6 +141,12 @@ _PHASE = {"seconds": 1.0, "done": False, "steps": 2}
     ({"budget": _BUDGET, "models": {"srgan": {"warm-up": _PHASE, "GAN": {**_PHASE, "done": "yes"}}}},
      'models.srgan.GAN.done is "yes", not true or false'),
     ({"budget": _BUDGET, "models": {"srgan": {"GAN": _PHASE}}}, "models.srgan.warm-up is missing"),
+    # impossible values
+    ({"budget": _BUDGET, "models": {"srgan": {"warm-up": _PHASE, "GAN": {**_PHASE, "steps": -4}}}},
+     "models.srgan.GAN.steps is -4, not a number of at least 0"),
+    ({"budget": {**_BUDGET, "minutes": 0}, "models": {}}, "budget.minutes is 0, not a number above 0"),
+    ({"budget": _BUDGET, "models": {"esrgan": {"warm-up": _PHASE, "GAN": _PHASE}}},
+     "models.esrgan is no model of this project"),
     # the shape before the phases had budgets of their own
     ({"budget": {"n_epoch": 1, "minutes": None, "seed": 3}, "models": {}},
      "budget.n_epoch_init is missing"),
