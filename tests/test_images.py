@@ -205,7 +205,7 @@ def test_missing_file_raises_image_error(tmp_path: Path) -> None:
 
 
 def test_list_images_sorted_case_insensitive_no_hidden(tmp_path: Path) -> None:
-    for name in ["b.PNG", "a.jpg", "c.JpEg", ".hidden.png", "notes.txt", "d.webp", "e.TIFF"]:
+    for name in ["b.PNG", "a.jpg", "c.JpEg", ".hidden.png", "notes.txt", "d.webp", "e.TIFF", "f.gif"]:
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "f.bmp").write_bytes(b"x")
@@ -213,9 +213,20 @@ def test_list_images_sorted_case_insensitive_no_hidden(tmp_path: Path) -> None:
     (tmp_path / ".cache" / "g.png").write_bytes(b"x")
     (tmp_path / "folder.png").mkdir()  # a folder with a photo-like name is not a file
     names = [p.name for p in list_images(tmp_path)]
-    assert names == ["a.jpg", "b.PNG", "c.JpEg", "d.webp", "e.TIFF"]
+    assert names == ["a.jpg", "b.PNG", "c.JpEg", "d.webp", "e.TIFF", "f.gif"]
     deep = [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True)]
-    assert deep == ["a.jpg", "b.PNG", "c.JpEg", "d.webp", "e.TIFF", "sub/f.bmp"]
+    assert deep == ["a.jpg", "b.PNG", "c.JpEg", "d.webp", "e.TIFF", "f.gif", "sub/f.bmp"]
+
+
+def test_broken_and_looping_links_named_like_photos_are_skipped_by_name(tmp_path: Path) -> None:
+    save_png(tmp_path / "a.png", skdata.astronaut()[:64, :64])
+    Image.fromarray(skdata.chelsea()[:64, :64]).convert("P").save(tmp_path / "g.gif")
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "gone.png")
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+    photos, skipped = load_folder(tmp_path, min_size=48)
+    assert [photo.shape for photo in photos] == [(64, 64, 3)] * 2  # the GIF too, as RGB
+    assert sorted(skipped) == [f"{tmp_path / 'dangling.png'}: a symbolic link whose target is missing: not read",
+                               f"{tmp_path / 'loop.jpg'}: a symbolic link that loops: not read"]
 
 
 def test_list_images_of_missing_folder_is_a_user_error(tmp_path: Path) -> None:

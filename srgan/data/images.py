@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,8 @@ from tqdm import tqdm
 from srgan.errors import UserError
 from srgan.files import atomic_open
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff",
+                                     ".gif")
 
 # Modes that hold one channel of more than 8 bits (16-bit PNG/TIFF open as these).
 _WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -60,8 +62,17 @@ def list_images(folder: Path, recursive: bool = False,
 
 
 def not_regular(path: Path) -> str:
-    """Why `path`, which exists, is not read as a photo: what kind of file it is."""
-    mode = Path(path).stat().st_mode
+    """Why `path`, named like a photo, is not read as one: what kind of file it is, or
+    where it is a symbolic link, that it leads nowhere."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link that loops: not read"
+        if path.is_symlink():
+            return "a symbolic link whose target is missing: not read"
+        return f"{(error.strerror or str(error)).lower()}: not read"
     kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device",
              stat.S_ISBLK: "a block device"}
     kind = next((name for test, name in kinds.items() if test(mode)), "a special file")
