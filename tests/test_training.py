@@ -404,6 +404,17 @@ def test_a_sigterm_during_the_last_save_leaves_a_finished_run(data_dir_of, one_e
     assert latest(folder).endswith("ckpt-4")
 
 
+@pytest.mark.slow
+def test_a_run_in_its_gan_phase_keeps_its_warm_up(data_dir_of, one_epoch_run, tmp_path, capsys):
+    folder = copy_of(one_epoch_run, tmp_path / "run")  # no warm-up, one GAN epoch done
+    loop.train(tiny_config(data_dir_of(4), folder, n_epoch_init=2, n_epoch=2, **SMALL))
+    log = capsys.readouterr().err
+    assert ("--n_epoch_init 2 ignored: the run's GAN phase began after its 0 warm-up epochs, "
+            "and a finished warm-up never reruns") in log
+    assert "warm-up" not in log.split("never reruns")[1] and "training finished: 2 epochs, step 4" in log
+    assert load_settings(folder)["n_epoch_init"] == 0
+
+
 def test_data_errors(tmp_path, data_dir):
     with pytest.raises(UserError, match="no training photos"):
         loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"), data_dir_given=True)

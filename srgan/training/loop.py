@@ -31,7 +31,8 @@ from srgan.training.draws import penalty_draws
 from srgan.training.interrupt import StopRequest
 from srgan.training.recipe import content_is_mse, learning_rate, optimizers, rate_by_step
 from srgan.training.samples import sample_grid, validation_batch
-from srgan.training.start import load_training_photos, resolve_settings, start_from_pretrained
+from srgan.training.start import (keep_finished_warmup, load_training_photos, resolve_settings,
+                                  start_from_pretrained)
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,10 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
         where = f"resuming {restored} of a run" if restored else f"{restore_from or folder} holds a run"
         log.info(f"{', '.join(given for given, _ in ignored)} ignored: {where} started with "
                  + ", ".join(kept for _, kept in ignored))
+    if restored and previous is not None:
+        line = keep_finished_warmup(config, previous, state.epoch, state.batch)
+        if line:
+            log.info(line)
     if restored is None and config.init == "pretrained":
         start_from_pretrained(config, generator)
     save_settings(config, folder)

@@ -91,3 +91,17 @@ def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
                         f"this run has --model {mine[0]} --features {mine[1]} --blocks {mine[2]}")
     pretrained.load_pretrained_weights(generator)
     log.info(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
+
+
+def keep_finished_warmup(config: TrainConfig, previous: dict, epoch: int, batch: int) -> str | None:
+    """A run whose GAN phase has begun keeps the warm-up it had: another --n_epoch_init
+    would rerun a warm-up after GAN epochs (raised) or renumber the GAN epochs that the
+    rate's decay and the MSE share count (lowered). Returns the line saying so, if any.
+    A warm-up that has just ended, with no GAN step yet, may still be lengthened."""
+    kept = previous.get("n_epoch_init", TrainConfig().n_epoch_init)
+    began = epoch > kept or (epoch == kept and batch > 0)
+    if not began or config.n_epoch_init == kept:
+        return None
+    given, config.n_epoch_init = config.n_epoch_init, kept
+    return (f"--n_epoch_init {given} ignored: the run's GAN phase began after its {kept} warm-up "
+            "epochs, and a finished warm-up never reruns")
