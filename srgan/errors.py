@@ -15,6 +15,19 @@ class UserError(Exception):
     """
 
 
+# Characters that a name printed raw would turn into more than text: a newline forging a
+# line of its own ("error: ..."), a carriage return overwriting one, an ANSI escape
+# reaching the terminal; C1 controls and Unicode's line separators alike.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(name: object) -> str:
+    """`name` (a file's, usually) as a message prints it: every control character written
+    as its escape (\\n, \\x1b), the rest as it is. The one escaping of names: every
+    message that names a file found in a folder goes through it."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(name))
+
+
 def first_line(error: BaseException) -> str:
     """The first line of an error's message (TensorFlow's run to pages, and may start
     with the name of the graph function it came from), or the error's type."""
@@ -24,7 +37,7 @@ def first_line(error: BaseException) -> str:
 
 def describe_os_error(error: OSError) -> str:
     """'PATH: cause' for an OSError (no space, read-only, a file where a folder should be)."""
-    paths = [str(path) for path in (error.filename, error.filename2) if path is not None]
+    paths = [shown(path) for path in (error.filename, error.filename2) if path is not None]
     cause = error.strerror or first_line(error)
     return f"{' -> '.join(paths)}: {cause}" if paths else cause
 

@@ -7,6 +7,7 @@ Modules log with `logging.getLogger(__name__)`; the results a mode exists to pri
 
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Iterator
 
@@ -15,11 +16,18 @@ from tqdm import tqdm
 NAME = "srgan"
 
 
+# Control characters other than the newline and tab a message is built with.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class _AboveProgressBars(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            # Names are escaped where a message names them (srgan/errors.py's shown);
+            # this keeps any other escape sequence, from wherever it came, off the terminal.
+            text = _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], self.format(record))
             # sys.stderr looked up now, not at import: a test's capture, or a redirection.
-            tqdm.write(self.format(record), file=sys.stderr)
+            tqdm.write(text, file=sys.stderr)
         except Exception:
             self.handleError(record)
 

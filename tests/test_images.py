@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from skimage import data as skdata
 from srgan import files
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_folder, load_rgb, load_rgba, save_png
-from srgan.errors import UserError
+from srgan.errors import UserError, shown
 
 
 def _noise(height: int, width: int, channels: int = 3, seed: int = 0) -> np.ndarray:
@@ -370,3 +371,21 @@ def test_model_value_mapping() -> None:
     assert back.dtype == tf.uint8
     np.testing.assert_array_equal(back, levels)
     np.testing.assert_array_equal(from_model(tf.constant([-1.5, -0.999, 0.0, 1.2])), [0, 0, 128, 255])
+
+
+def test_names_with_control_characters_are_escaped_in_every_message(tmp_path: Path, capsys) -> None:
+    forged, coloured = "x\nerror: forged.png", "\x1b[31mred\r.jpg"
+    for name in (forged, coloured):
+        (tmp_path / name).write_text("not a photo")
+    (tmp_path / "link\x1b.png").symlink_to(tmp_path / "gone.png")
+    _, skipped = load_folder(tmp_path, min_size=48)
+    text = "\n".join(skipped)
+    assert not any(char in text for char in "\x1b\r") and len(skipped) == text.count("\n") + 1 == 3
+    assert "x\\nerror: forged.png: not an image" in text and "\\x1b[31mred\\r.jpg" in text
+    with pytest.raises(ImageError) as error:
+        load_rgb(tmp_path / forged)
+    assert "\n" not in str(error.value) and shown(tmp_path / forged) in str(error.value)
+    assert shown("a\u2028b\x9bc\x7f") == "a\\u2028b\\x9bc\\x7f"
+    # Whatever else a log line holds: no escape sequence reaches the terminal.
+    logging.getLogger("srgan").info("cleared\x1b[2J\tand\nkept")
+    assert capsys.readouterr().err == "cleared\\x1b[2J\tand\nkept\n"

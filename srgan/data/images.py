@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 from tqdm import tqdm
 
-from srgan.errors import UserError
+from srgan.errors import UserError, shown
 from srgan.files import atomic_open
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff",
@@ -33,7 +33,7 @@ class ImageError(UserError):
     """
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"cannot read photo {path}: {reason}")
+        super().__init__(f"cannot read photo {shown(path)}: {reason}")
         self.path = Path(path)
         self.reason = reason
 
@@ -57,7 +57,7 @@ def list_images(folder: Path, recursive: bool = False,
         if path.is_file():
             found.append(path)
         elif skipped is not None and not path.is_dir():
-            skipped.append(f"{path}: {not_regular(path)}")
+            skipped.append(f"{shown(path)}: {not_regular(path)}")
     return sorted(found)
 
 
@@ -261,5 +261,5 @@ def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str
         try:
             photos.append(load_photo(path, min_size))
         except ImageError as exc:
-            skipped.append(f"{path.name}: {exc.reason}")
+            skipped.append(f"{shown(path.name)}: {exc.reason}")
     return photos, skipped

@@ -21,7 +21,7 @@ from srgan.data import stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
                                resize_bicubic, save_png)
 from srgan.data.prepare_options import HR_CHOICES, SOURCE_CHOICES, check_options, source_path
-from srgan.errors import UserError
+from srgan.errors import UserError, shown
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
 
@@ -255,7 +255,7 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
         try:
             photo = load_photo(path, min_side)
         except ImageError as error:
-            skipped.append(f"{relative}: {error.reason}")
+            skipped.append(f"{shown(relative)}: {error.reason}")
             continue
         if patch is None:
             writer.write(f"{name}.png", photo)

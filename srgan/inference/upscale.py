@@ -22,7 +22,7 @@ from tqdm import tqdm
 from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
 from srgan.data.images import check_replaceable, frame_count, load_rgba, resize_bicubic, save_png
-from srgan.errors import UserError
+from srgan.errors import UserError, shown
 from srgan.inference.inputs import photo_inputs
 from srgan.inference.tiling import check_margin
 
@@ -157,7 +157,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             rgb, alpha = load_rgba(path)
             height, width = rgb.shape[:2]
             if min(height, width) < MIN_SIDE:
-                raise UserError(f"{path} is {width}x{height} px, under the {MIN_SIDE} px a side "
+                raise UserError(f"{shown(path)} is {width}x{height} px, under the {MIN_SIDE} px a side "
                                 "that upscale enlarges faithfully (README, \"Upscaling your "
                                 "photos\")")
         except UserError as error:  # an ImageError, or too small
@@ -168,9 +168,9 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             continue
         frames = frame_count(path)
         if frames > 1:
-            log.info(f"{path} holds {frames} frames (an animation, or pages): upscaled the "
+            log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
                      "first alone")
-        with tqdm(total=tile_count(height, width, tile), desc=path.name, unit="tile", leave=False,
+        with tqdm(total=tile_count(height, width, tile), desc=shown(path.name), unit="tile", leave=False,
                   disable=tile_count(height, width, tile) < 2) as tiles:
             sr = upscale_array(predict, rgb, tile, margin, tiles)
         if alpha is not None:
