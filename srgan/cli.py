@@ -19,8 +19,15 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _checkpoint(args: argparse.Namespace) -> tuple[Path, Path | None]:
-    """(--checkpoint_dir, --checkpoint or None) as paths."""
-    return Path(args.checkpoint_dir), args.checkpoint and Path(args.checkpoint)
+    """(--checkpoint_dir or the default folder, --checkpoint or None) as paths."""
+    return (Path(args.checkpoint_dir or TrainConfig().checkpoint_dir),
+            args.checkpoint and Path(args.checkpoint))
+
+
+def _run_named(args: argparse.Namespace) -> bool:
+    """Whether the command names the generator (--checkpoint or --checkpoint_dir): named,
+    it is used even where the shipped one validated better on the same photos."""
+    return args.checkpoint is not None or args.checkpoint_dir is not None
 
 
 def _inference_precision(args: argparse.Namespace) -> str:
@@ -37,7 +44,8 @@ def _trained_generator(args: argparse.Namespace, precision: str = "float32"):
     from srgan.evaluation.provenance import load_named_generator
     from srgan.inference.restore import check_saved_model
     check_saved_model(*_checkpoint(args), args.model)
-    return load_named_generator(*_checkpoint(args), precision, advise=True)
+    return load_named_generator(*_checkpoint(args), precision, advise=True,
+                                named=_run_named(args))
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -62,7 +70,7 @@ def run_testing(args: argparse.Namespace) -> None:
     results_dir = args.results_dir or "samples/testing"
     summary = measure(*_checkpoint(args), Path(args.data_dir or TrainConfig().data_dir),
                       Path(results_dir), args.compare, args.tile, _inference_precision(args),
-                      args.margin, advise=True)
+                      args.margin, advise=True, named=_run_named(args))
     print(summary_markdown(summary))
     print(f"wrote metrics.csv, summary.json, summary.md, comparison.png and the SR photos "
           f"into {results_dir}")

@@ -193,9 +193,11 @@ def _declare(add: Add) -> None:
     add("folders", ("train", "prepare", "testing", "compare"), "--data_dir", default=None,
         help=f"data folder with train/ and test/ (default: {defaults.data_dir}, filled with a "
              "demo set when empty)")
-    add("folders", ("train", *USE, "compare"), "--checkpoint_dir",
-        default=defaults.checkpoint_dir,
-        help="the run's checkpoints, settings.json, TensorBoard logs and sample grids")
+    # None where not given: testing, upscale and export then take the default folder's run
+    # only where it did not validate below the shipped generator (srgan/evaluation/provenance.py).
+    add("folders", ("train", *USE, "compare"), "--checkpoint_dir", default=None,
+        help=f"the run's checkpoints, settings.json, TensorBoard logs and sample grids "
+             f"(default: {defaults.checkpoint_dir})")
 
 
 GROUPS = {"use": "the generator used, and where results go",

@@ -8,6 +8,8 @@ code runs it again for its other callers; this module says which apply to which 
 """
 
 import argparse
+import errno
+import os
 from pathlib import Path
 
 from srgan import environment
@@ -72,13 +74,32 @@ def _compare(args: argparse.Namespace) -> None:
     check_tile(args.tile)
 
 
+def check_writable(flag: str, value: str) -> None:
+    """UserError where the folder --`flag` names could not be written: it, or the nearest
+    folder above it that exists, refuses new files. Found before the work, not after it."""
+    path = Path(value)
+    folder = next(folder for folder in (path, *path.parents) if folder.exists())  # "." or "/" at last
+    if not os.access(folder, os.W_OK | os.X_OK):
+        where = "" if folder == path else f" (the folder {folder}, where it would be made)"
+        raise UserError(f"--{flag} {path} is not writable{where}: {os.strerror(errno.EACCES)}")
+
+
 def _inference(args: argparse.Namespace) -> None:
-    """What testing, upscale and export share: --checkpoint, and the tiles where taken."""
+    """What testing, upscale and export share: --checkpoint, --checkpoint_dir, the output
+    folder, and the tiles where taken."""
     if args.checkpoint is not None:
         check_checkpoint(f"--checkpoint {args.checkpoint}", args.checkpoint)
     if hasattr(args, "tile"):
         check_tile(args.tile)
         check_margin(args.margin)
+    if args.checkpoint is None and args.checkpoint_dir is not None and not Path(args.checkpoint_dir).exists():
+        # A misspelt folder would otherwise fall back on the shipped generator in silence.
+        raise UserError(f"--checkpoint_dir {args.checkpoint_dir} does not exist: give a run's "
+                        f"folder, or leave the flag out ({TrainConfig().checkpoint_dir}/, or the "
+                        f"shipped generator where it holds no run), or pass --checkpoint {SHIPPED}")
+    for flag in ("output", "results_dir"):
+        if getattr(args, flag, None) is not None:
+            check_writable(flag, getattr(args, flag))
 
 
 def _testing(args: argparse.Namespace) -> None:

@@ -260,7 +260,8 @@ def test_upscales_minimum_is_where_the_shipped_generators_border_error_passes_bi
 
     from srgan.data.degrade import downsample
     from srgan.evaluation.testing import bicubic
-    from srgan.inference.upscale import MIN_SIDE, make_predictor
+    from srgan.inference.inputs import MIN_SIDE
+    from srgan.inference.upscale import make_predictor
 
     predict = make_predictor(pretrained.load_pretrained()[0])
 

@@ -573,7 +573,7 @@ def upscale(run: Path, photo: Path, out: Path) -> list:
 
 @pytest.mark.parametrize("side", [1, 2])
 def test_upscale_refuses_a_photo_too_small_to_enlarge_faithfully(run, capsys, tmp_path, side):
-    from srgan.inference.upscale import MIN_SIDE
+    from srgan.inference.inputs import MIN_SIDE
     save_png(tmp_path / "in" / "tiny.png", skimage.data.astronaut()[:side, :side + 1])
     assert_one_line_error(*call(capsys, upscale(run, tmp_path / "in" / "tiny.png", tmp_path / "out")),
                           f"tiny.png is {side + 1}x{side} px, under the {MIN_SIDE} px a side")

@@ -89,6 +89,30 @@ def test_each_inference_mode_names_the_checkpoint_its_step_and_score_and_the_bet
         assert advice[0].endswith("pass --checkpoint pretrained to use the shipped one")
 
 
+def test_a_run_found_by_itself_below_the_shipped_one_gives_way_to_it(
+        tmp_path, capsys, data_dir, card_scores, monkeypatch):
+    # The quick start's order: upscale, train a short demo run, upscale again. The second
+    # upscale must not be worse than the first: the default folder's run, not named by the
+    # command, is used only where it did not validate below the shipped generator.
+    monkeypatch.chdir(tmp_path)
+    run = Path("checkpoint")
+    write_run(run)
+    log_validation(run, 0, 27.5, BICUBIC_DB)
+    for mode, command in inference_commands(run, tmp_path, data_dir).items():
+        unnamed = [arg for arg in command if not arg.startswith("--checkpoint_dir")]
+        assert cli.main(unnamed) == 0, mode
+        lines = capsys.readouterr().err.splitlines()
+        assert any(line.startswith(f"{run / 'ckpt-0'} validated at 27.50 dB PSNR-Y, below the shipped "
+                                   f"generator's {SHIPPED_DB:.2f} dB") and line.endswith(
+            "using the shipped generator; pass --checkpoint_dir checkpoint to use this run")
+            for line in lines), (mode, lines)
+        assert "using the shipped generator, srgan/pretrained/seed_x4" in lines, (mode, lines)
+    log_validation(run, 0, SHIPPED_DB + 0.5, BICUBIC_DB)  # a better run is used as found
+    assert cli.main([arg for arg in inference_commands(run, tmp_path, data_dir)["upscale"]
+                     if not arg.startswith("--checkpoint_dir")]) == 0
+    assert f"using {run / 'ckpt-0'} (step 0)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("psnr_y, bicubic_psnr_y", [(SHIPPED_DB + 0.5, BICUBIC_DB), (20.0, 31.0)],
                          ids=["above the shipped one", "other photos"])
 def test_no_advice_where_the_run_did_better_or_was_scored_on_other_photos(
@@ -117,6 +141,7 @@ def test_the_validation_score_is_read_from_logs_a_killed_run_cut_short(tmp_path)
 
 
 def test_the_shipped_generator_is_named_by_its_files(tmp_path, capsys, data_dir):
+    (tmp_path / "checkpoint").mkdir()  # a folder given that holds no run (a missing one is refused)
     commands = inference_commands(tmp_path / "checkpoint", tmp_path, data_dir)
     assert cli.main(commands["upscale"]) == 0
     err = capsys.readouterr().err
@@ -137,13 +162,17 @@ def test_training_names_its_model_and_run_and_ends_on_the_better_shipped_one(
     loop.train(tiny_config(data_dir, folder, n_epoch=0, n_epoch_init=1, seed=5))
     lines = capsys.readouterr().err.splitlines()
     assert f"a new run of the seed model (4 features x 1 blocks) in {folder} (--init reference, --seed 5)" in lines
-    assert f"training finished: 1 epochs, step 2; testing, upscale and export now use this run, {folder}" in lines
     advice = [line for line in lines if "below the shipped generator" in line]
     if shipped_db is None:
         assert advice == []
+        assert (f"training finished: 1 epochs, step 2; testing, upscale and export now use this "
+                f"run, {folder}") in lines
     else:
+        assert "training finished: 1 epochs, step 2" in lines
         assert len(advice) == 1 and advice[0].startswith(f"{folder / 'ckpt-2'} validated at ")
-        assert "shipped generator's 99.00 dB" in advice[0] and "--checkpoint pretrained" in advice[0]
+        assert "shipped generator's 99.00 dB" in advice[0] and advice[0].endswith(
+            f"testing, upscale and export keep the shipped generator unless you name this run "
+            f"(--checkpoint_dir {folder})")
     loop.train(tiny_config(data_dir, folder, n_epoch=0, n_epoch_init=2, seed=5))
     assert f"resuming the seed model (4 features x 1 blocks) in {folder}" in capsys.readouterr().err
 
@@ -160,6 +189,7 @@ def bad_inputs(tmp_path_factory) -> Path:
     (folder / "notes.png").write_text("a text file named like a photo")
     (folder / "ckfile").write_text("a file where a folder belongs")
     Image.fromarray(photo(12, 16)).save(folder / "photo.png")
+    Image.fromarray(photo(2, 5)).save(folder / "tiny.png")
     return folder
 
 
@@ -183,6 +213,10 @@ BAD_COMMANDS = {
     "prepare without --source": (["--mode=prepare"], "--mode=prepare needs --source"),
     "--tile 8": (["--mode=upscale", "--input", "{bad}/photo.png", "--tile", "8"],
                  "--tile must be 0 (whole photos) or at least 16"),
+    "a photo under 3 px": (["--mode=upscale", "--input", "{bad}/tiny.png"],
+                           "{bad}/tiny.png is 5x2 px, under the 3 px a side"),
+    "a misspelt --checkpoint_dir": (["--mode=export", "--checkpoint_dir", "{bad}/chekpoint"],
+                                    "--checkpoint_dir {bad}/chekpoint does not exist"),
     "compare's --minutes 0": (["--mode=compare", "--minutes", "0"], "--minutes must be positive, got 0.0"),
     # training's and compare's alike (TrainConfig.validate)
     "--minutes_init without a warm-up": (

@@ -94,26 +94,40 @@ def _psnr(entry: object, method: str) -> float | None:
 
 
 def below_shipped(source: Source) -> str | None:
-    """The line that says the run validated below the shipped generator on the same
-    photos, naming --checkpoint pretrained; None where it did not, or no like score exists."""
+    """'X validated at ... below the shipped generator's ... on the same photos (...)';
+    None where it did not, or no like score exists."""
     shipped = shipped_score_on_same_photos(source)
     if shipped is None or source.validation["psnr_y"] >= shipped[1]:
         return None
     name, psnr = shipped
     return (f"{source.path} validated at {source.validation['psnr_y']:.2f} dB PSNR-Y, below the "
             f"shipped generator's {psnr:.2f} dB on the same photos (its card's '{name}' scores; "
-            f"bicubic {source.validation['bicubic_psnr_y']:.2f} on both): pass --checkpoint "
-            f"{pretrained.NAME} to use the shipped one")
+            f"bicubic {source.validation['bicubic_psnr_y']:.2f} on both)")
 
 
 def load_named_generator(checkpoint_dir: Path, checkpoint: Path | None, precision: str,
-                         role: str = "", advise: bool = False
+                         role: str = "", advise: bool = False, named: bool = True
                          ) -> tuple[keras.Model, TrainConfig, Source]:
     """load_generator's generator and settings, and where they came from, said in a line
     (after `role`, where given); with `advise`, a second line where the shipped generator
-    scored better on the same photos."""
+    scored better on the same photos.
+
+    Where the command did not name the run (`named` False: the default folder's, found
+    by itself) and it validated below the shipped generator on the same photos, the
+    shipped generator is used instead, and a line says so and how to use the run: a
+    short first run never makes the next upscale worse than the one before it.
+    """
     generator, config, path = load_generator(checkpoint_dir, checkpoint, precision)
     source = source_of(path)
+    if not named and source.step is not None:
+        below = below_shipped(source)
+        if below is not None:
+            log.warning(f"{below}: using the shipped generator; pass --checkpoint_dir "
+                        f"{checkpoint_dir} to use this run")
+            generator, config, path = pretrained.load_pretrained(precision)
+            source = source_of(path)
+            log.info(f"{role}{source.describe()}")
+            return generator, config, source
     why = ""
     if source.step is None and checkpoint is None:
         why = (f" (no trained run in {checkpoint_dir}; train your own with `python main.py`, "
@@ -121,5 +135,5 @@ def load_named_generator(checkpoint_dir: Path, checkpoint: Path | None, precisio
     log.info(f"{role}{source.describe()}{why}")
     advice = below_shipped(source) if advise else None
     if advice is not None:
-        log.warning(advice)
+        log.warning(f"{advice}: pass --checkpoint {pretrained.NAME} to use the shipped one")
     return generator, config, source

@@ -53,11 +53,11 @@ class Method:
 
 
 def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None, precision: str,
-            margin: int | None, advise: bool = False) -> Method:
+            margin: int | None, advise: bool = False, named: bool = True) -> Method:
     """The generator of a row, named in the log as it is loaded (see provenance.py)."""
     role = "" if name == MODEL else f"--compare {name}: "
     generator, config, source = load_named_generator(checkpoint_dir, checkpoint, precision, role,
-                                                     advise)
+                                                     advise, named)
     return Method(name, make_predictor(generator), tile_margin(config.model, config.blocks, margin),
                   source.path, sr_title(source.label if name == MODEL else name))
 
@@ -149,19 +149,20 @@ def _timed(function, *args) -> tuple[np.ndarray, float]:
 def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, results_dir: Path,
                 compare: list[str] | None = None, tile: int = DEFAULT_TILE,
                 precision: str = "float32", margin: int | None = None,
-                advise: bool = False) -> dict:
+                advise: bool = False, named: bool = True) -> dict:
     """Scores bicubic, the model and each --compare checkpoint on DATA_DIR/test.
 
     Writes metrics.csv, summary.json, summary.md, comparison.png (titled columns) and
     each method's SR photos (RESULTS_DIR/METHOD/NAME.png) into `results_dir`; returns
     the summary. Every checkpoint is loaded, checked and named in the log before
     anything is written; with `advise`, one more line says where the model validated
-    below the shipped generator on the same photos (see provenance.py).
+    below the shipped generator on the same photos, and where the command did not name the
+    run (`named` False) the shipped generator is scored instead (see provenance.py).
     """
     check_tile(tile)
     others = parse_compare(compare or [])
     # The checkpoints first: on a fresh clone "train one first" is the message that helps.
-    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin, advise)]
+    methods = [_method(MODEL, Path(checkpoint_dir), checkpoint, precision, margin, advise, named)]
     methods += [_method(name, path.parent, path, precision, margin) for name, path in others]
     skipped: list[str] = []
     pairs = test_pairs(Path(data_dir), skipped)

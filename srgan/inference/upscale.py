@@ -23,18 +23,12 @@ from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
 from srgan.data.images import check_replaceable, frame_count, load_rgba, resize_bicubic, save_png
 from srgan.errors import UserError, shown
-from srgan.inference.inputs import photo_inputs
+from srgan.inference.inputs import check_size, photo_inputs
 from srgan.inference.tiling import check_margin
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TILE = 128
-# LR px a side below which a photo is refused: its output is then mostly border, where the
-# generator sees its zero padding. `python bench/measure_min_size.py` on scikit-image's
-# photos, shipped generator: its border RMS error is 7.4-10.1 levels from 3 px on (7.40 at
-# 3, 1.01x bicubic's; 0.89-0.98x from 4 px on), then 8.4 at 2 px (1.19x) and 15.9 at 1
-# (2.2x): at 3 px and above it does as well as bicubic or better.
-MIN_SIDE = 3
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -156,10 +150,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
         try:
             rgb, alpha = load_rgba(path)
             height, width = rgb.shape[:2]
-            if min(height, width) < MIN_SIDE:
-                raise UserError(f"{shown(path)} is {width}x{height} px, under the {MIN_SIDE} px a side "
-                                "that upscale enlarges faithfully (README, \"Upscaling your "
-                                "photos\")")
+            check_size(path, width, height)
         except UserError as error:  # an ImageError, or too small
             if len(paths) == 1:
                 raise

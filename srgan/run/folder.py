@@ -263,9 +263,15 @@ class RunLock:
     def __enter__(self) -> "RunLock":
         missing = [path for path in (self.path.parent, *self.path.parent.parents)
                    if not path.exists()]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._made = missing[-1] if missing else None
-        handle = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._made = missing[-1] if missing else None
+            handle = open(self.path, "a+")
+        except PermissionError as error:
+            # The folder the user gave, not the lock file inside it that could not be made.
+            raise UserError(f"the checkpoint folder {self.path.parent} is not writable "
+                            f"({error.strerror}): fix its permissions, or pass another "
+                            "--checkpoint_dir") from error
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

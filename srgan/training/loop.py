@@ -262,13 +262,16 @@ class _Run:
                 if self.out_of_time():
                     self.end_phase_early(saved)
                     return True
-        log.info(f"training finished: {self.total_epochs} epochs, step {self.state.step}; "
-                 f"testing, upscale and export now use this run, {self.folder}")
-        # The user's next command would use this run: where it scored below the shipped
-        # generator, say so now, not only when a worse picture comes out.
-        advice = provenance.below_shipped(provenance.source_of(self.state.latest))
-        if advice is not None:
-            log.warning(advice)
+        finished = f"training finished: {self.total_epochs} epochs, step {self.state.step}"
+        # Where the run validated below the shipped generator, inference keeps the shipped
+        # one unless the run is named (srgan/evaluation/provenance.py): say so now.
+        below = provenance.below_shipped(provenance.source_of(self.state.latest))
+        if below is None:
+            log.info(f"{finished}; testing, upscale and export now use this run, {self.folder}")
+        else:
+            log.info(finished)
+            log.warning(f"{below}: testing, upscale and export keep the shipped generator unless "
+                        f"you name this run (--checkpoint_dir {self.folder})")
         return True
 
     def save_point(self, label: str) -> str:
