@@ -93,11 +93,15 @@ def photos(tmp_path) -> Path:
     return folder
 
 
-def test_every_kind_of_photo_is_upscaled_and_a_bad_one_named(generator, photos, tmp_path):
+def test_every_kind_of_photo_is_upscaled_and_a_bad_one_named(generator, photos, tmp_path, capsys):
     out = tmp_path / "out"
     with pytest.raises(UserError, match="broken.png") as raised:
         upscale_files(generator, photos, out, tile=8, margin=context_margin("seed", 1))
     assert "1 of 7" in str(raised.value)
+    # One bar over the folder's tiles (four a photo, from the headers; none for the broken
+    # file), so its time left holds whatever the photos' sizes.
+    bar = capsys.readouterr().err.split("\r")[-1]
+    assert bar.startswith("upscaling: 100%") and " 24/24 " in bar
     written = {p.name: Image.open(p) for p in out.iterdir()}
     assert sorted(written) == ["gray.png", "palette.png", "rgb.png", "rgba.png", "rotated.png",
                                "wide16.png"]

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
-from srgan.data.images import check_replaceable, frame_count, load_rgba, resize_bicubic, save_png
+from srgan.data.images import (check_replaceable, frame_count, load_rgba, read_size, resize_bicubic,
+                               save_png)
 from srgan.errors import UserError, shown
 from srgan.inference.inputs import check_size, photo_inputs
 from srgan.inference.tiling import check_margin
@@ -77,6 +78,16 @@ def tile_count(height: int, width: int, tile: int) -> int:
     if tile <= 0:
         return 1
     return math.ceil(height / tile) * math.ceil(width / tile)
+
+
+def _tiles_of(path: Path, tile: int) -> int:
+    """The tiles of the photo at `path`, from its header (0 where it cannot be read: the
+    loop names it)."""
+    try:
+        width, height = read_size(path)
+    except UserError:
+        return 0
+    return tile_count(height, width, tile)
 
 
 def upscale_array(predict: Predictor, lr: np.ndarray, tile: int, margin: int,
@@ -145,29 +156,35 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
     check_replaceable(list(targets.values()), "--output")
     predict = make_predictor(generator)
     written, failed = [], []
-    files = tqdm(paths, desc="upscaling", unit="photo", disable=len(paths) < 2)
-    for path in files:
-        try:
-            rgb, alpha = load_rgba(path)
-            height, width = rgb.shape[:2]
-            check_size(path, width, height)
-        except UserError as error:  # an ImageError, or too small
-            if len(paths) == 1:
-                raise
-            failed.append(str(error))
-            log.warning(f"skipped: {error}")
-            continue
-        frames = frame_count(path)
-        if frames > 1:
-            log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
-                     "first alone")
-        with tqdm(total=tile_count(height, width, tile), desc=shown(path.name), unit="tile", leave=False,
-                  disable=tile_count(height, width, tile) < 2) as tiles:
-            sr = upscale_array(predict, rgb, tile, margin, tiles)
-        if alpha is not None:
-            sr = np.dstack([sr, upscale_alpha(alpha)])
-        save_png(targets[path], sr, marked=True)
-        written.append(targets[path])
+    # One bar over every tile of the folder, counted from the headers: its time left holds
+    # for photos of any mix of sizes, as a bar over photos would not.
+    tiles = {path: _tiles_of(path, tile) for path in paths}
+    bar = tqdm(total=sum(tiles.values()), desc="upscaling", unit="tile", dynamic_ncols=True,
+               disable=sum(tiles.values()) < 2)
+    with bar:
+        for path in paths:
+            bar.set_postfix_str(shown(path.name), refresh=False)
+            try:
+                rgb, alpha = load_rgba(path)
+                height, width = rgb.shape[:2]
+                check_size(path, width, height)
+            except UserError as error:  # an ImageError, or too small
+                if len(paths) == 1:
+                    raise
+                failed.append(str(error))
+                log.warning(f"skipped: {error}")
+                bar.total -= tiles[path]
+                bar.refresh()
+                continue
+            frames = frame_count(path)
+            if frames > 1:
+                log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
+                         "first alone")
+            sr = upscale_array(predict, rgb, tile, margin, bar)
+            if alpha is not None:
+                sr = np.dstack([sr, upscale_alpha(alpha)])
+            save_png(targets[path], sr, marked=True)
+            written.append(targets[path])
     if failed:
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
                         f"({len(written)} written to {output}): " + "; ".join(failed))
