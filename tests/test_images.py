@@ -16,7 +16,8 @@ from skimage import data as skdata
 
 from srgan import files
 from srgan.data.degrade import downsample, from_model, to_model
-from srgan.data.images import ImageError, list_images, load_folder, load_rgb, load_rgba, save_png
+from srgan.data.images import (ImageError, PhotoKind, as_kind, list_images, load_folder, load_rgb, load_rgba,
+                               save_png)
 from srgan.errors import UserError, shown
 
 
@@ -263,7 +264,8 @@ def test_save_png_failure_keeps_old_file_and_leaves_no_temp(tmp_path: Path, monk
 
 
 def test_save_png_rejects_wrong_arrays(tmp_path: Path) -> None:
-    for bad in (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 2), np.uint8), np.zeros(4, np.uint8)):
+    for bad in (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4, 5), np.uint8), np.zeros(4, np.uint8),
+                np.zeros((4, 4, 3), np.uint16)):
         with pytest.raises(ValueError):
             save_png(tmp_path / "x.png", bad)
     assert os.listdir(tmp_path) == []
@@ -389,3 +391,18 @@ def test_names_with_control_characters_are_escaped_in_every_message(tmp_path: Pa
     # Whatever else a log line holds: no escape sequence reaches the terminal.
     logging.getLogger("srgan").info("cleared\x1b[2J\tand\nkept")
     assert capsys.readouterr().err == "cleared\\x1b[2J\tand\nkept\n"
+
+
+def test_an_output_takes_its_inputs_kind(tmp_path: Path) -> None:
+    rgb = skdata.astronaut()[:6, :7]
+    alpha = np.full((6, 7), 200, np.uint8)
+    luma = np.asarray(Image.fromarray(rgb).convert("L"))
+    assert as_kind(rgb, alpha, PhotoKind()).shape == (6, 7, 4)
+    np.testing.assert_array_equal(as_kind(rgb, alpha, PhotoKind(gray=True)), np.dstack([luma, alpha]))
+    # 16 bits with alpha: Pillow has no 16-bit gray with alpha, so 8 bits and the alpha.
+    assert as_kind(rgb, alpha, PhotoKind(gray=True, sixteen_bit=True)).dtype == np.uint8
+    wide = as_kind(rgb, None, PhotoKind(gray=True, sixteen_bit=True))
+    np.testing.assert_array_equal(wide, luma.astype(np.uint16) * 257)
+    save_png(tmp_path / "la.png", as_kind(rgb, alpha, PhotoKind(gray=True)))
+    save_png(tmp_path / "w.png", wide)
+    assert Image.open(tmp_path / "la.png").mode == "LA" and Image.open(tmp_path / "w.png").mode == "I;16"

@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 from test_testing import photo, write_run
 
 from srgan.cli import main
@@ -88,7 +88,9 @@ def photos(tmp_path) -> Path:
     assert Image.open(folder / "wide16.png").mode.startswith("I;16")
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: upright it is 12 wide and 15 high
-    Image.fromarray(rgb).save(folder / "rotated.jpg", exif=exif)
+    exif[0x010F] = "a camera maker"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(rgb).save(folder / "rotated.jpg", exif=exif, icc_profile=srgb)
     (folder / "broken.png").write_bytes(b"this is no photo")
     return folder
 
@@ -105,9 +107,26 @@ def test_every_kind_of_photo_is_upscaled_and_a_bad_one_named(generator, photos, 
     written = {p.name: Image.open(p) for p in out.iterdir()}
     assert sorted(written) == ["gray.png", "palette.png", "rgb.png", "rgba.png", "rotated.png",
                                "wide16.png"]
-    assert written["rotated.png"].size == (48, 60)
-    for name in ("gray.png", "palette.png", "rgb.png", "wide16.png"):
-        assert written[name].mode == "RGB" and written[name].size == (60, 48)
+    # Turned upright once: the pixels, and the EXIF orientation set to 1; the rest of the
+    # EXIF and the colour profile carried over.
+    rotated = written["rotated.png"]
+    assert rotated.size == (48, 60) and rotated.getexif()[0x0112] == 1
+    assert rotated.getexif()[0x010F] == "a camera maker"
+    assert rotated.info["icc_profile"] == Image.open(photos / "rotated.jpg").info["icc_profile"]
+    assert "icc_profile" not in written["rgb.png"].info and not written["rgb.png"].getexif()
+    for name, mode in (("gray.png", "L"), ("palette.png", "RGB"), ("rgb.png", "RGB"), ("wide16.png", "I;16")):
+        assert written[name].mode == mode and written[name].size == (60, 48), name
+    # Gray in, gray out: the luma of the model's output on the replicated channels; 16 bits
+    # in, 16 out, at the model's 8-bit precision.
+    predict = make_predictor(generator)
+    gray = np.asarray(Image.open(photos / "gray.png"))
+    luma = np.asarray(Image.fromarray(predict(np.repeat(gray[:, :, None], 3, 2))).convert("L"))
+    assert np.abs(np.asarray(written["gray.png"]).astype(int) - luma).max() <= 1
+    wide = np.asarray(Image.open(photos / "wide16.png")).astype(np.float64)
+    wide_luma = np.asarray(Image.fromarray(predict(np.repeat(
+        np.round(wide / 257).astype(np.uint8)[:, :, None], 3, 2))).convert("L"))
+    out16 = np.asarray(written["wide16.png"]).astype(int)
+    assert out16.max() > 255 and np.abs(out16 - 257 * wide_luma.astype(int)).max() <= 257
     rgba = np.asarray(written["rgba.png"])
     assert rgba.shape == (48, 60, 4)
     alpha = np.tile(np.linspace(0, 255, 15, dtype=np.uint8), (12, 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import stat
 from collections.abc import Iterator
@@ -187,22 +188,69 @@ def load_photo(path: Path, min_size: int) -> np.ndarray:
 WRITER_KEY, WRITER = "Software", "srgan: 4x super-resolution (upscale or testing)"
 
 
-def save_png(path: Path, image: np.ndarray, marked: bool = False) -> None:
-    """Write uint8 HxW, HxWx3 or HxWx4 `image` as a PNG, atomically; makes parent folders.
-    `marked`: with the text chunk that names this project as its writer."""
+@dataclasses.dataclass(frozen=True)
+class PhotoKind:
+    """What an upscaled photo keeps of its input beyond the RGB pixels the model sees:
+    one channel (gray), 16 bits, the colour profile and the EXIF data."""
+
+    gray: bool = False
+    sixteen_bit: bool = False
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+
+
+# One channel of any depth, with or without alpha.
+_GRAY_MODES = ("1", "L", "LA", "La", *_WIDE_GRAY_MODES)
+
+
+def read_kind(path: Path) -> PhotoKind:
+    """The PhotoKind of the photo at `path` (a file load_rgba has read). Its EXIF keeps
+    every tag but the orientation, which the loaders apply to the pixels: 1 (upright),
+    so no viewer turns the output a second time."""
+    with Image.open(path) as img:
+        exif = img.getexif()
+        if ORIENTATION in exif:
+            exif[ORIENTATION] = 1
+        return PhotoKind(gray=img.mode in _GRAY_MODES, sixteen_bit=img.mode in _WIDE_GRAY_MODES,
+                         icc_profile=img.info.get("icc_profile") or None,
+                         exif=exif.tobytes() if len(exif) else None)
+
+
+ORIENTATION = 0x0112  # the EXIF tag
+
+
+def as_kind(rgb: np.ndarray, alpha: np.ndarray | None, kind: PhotoKind) -> np.ndarray:
+    """uint8 RGB (and alpha) as an output of `kind` is written: for a gray input, the
+    RGB's luma (ITU-R 601, as Pillow's "L"), in 16 bits (x 257: the model's own 8-bit
+    precision) where the input had them and no alpha; alpha beside it where given."""
+    if not kind.gray:
+        return rgb if alpha is None else np.dstack([rgb, alpha])
+    luma = np.asarray(Image.fromarray(rgb).convert("L"))
+    if alpha is not None:
+        return np.dstack([luma, alpha])
+    return luma.astype(np.uint16) * 257 if kind.sixteen_bit else luma
+
+
+def save_png(path: Path, image: np.ndarray, marked: bool = False,
+             kind: PhotoKind = PhotoKind()) -> None:
+    """Write uint8 HxW, HxWx2 (gray and alpha), HxWx3 or HxWx4 `image`, or uint16 HxW, as
+    a PNG, atomically; makes parent folders. `marked`: with the text chunk that names this
+    project as its writer; `kind`: with its colour profile and EXIF data."""
     image = np.asarray(image)
-    if image.dtype != np.uint8 or not (
-        image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))
-    ):
-        raise ValueError(f"save_png needs uint8 HxW, HxWx3 or HxWx4, got {image.dtype} {image.shape}")
+    shape_ok = image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (2, 3, 4))
+    if not ((image.dtype == np.uint8 and shape_ok) or (image.dtype == np.uint16 and image.ndim == 2)):
+        raise ValueError(f"save_png needs uint8 HxW, HxWx2, HxWx3 or HxWx4, or uint16 HxW, got "
+                         f"{image.dtype} {image.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    extra = {name: value for name, value in (("icc_profile", kind.icc_profile), ("exif", kind.exif))
+             if value is not None}
     # Hidden while written: list_images skips it.
     with atomic_open(path, "wb") as file:
         info = PngImagePlugin.PngInfo()
         if marked:
             info.add_text(WRITER_KEY, WRITER)
-        Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG", pnginfo=info)
+        Image.fromarray(np.ascontiguousarray(image)).save(file, format="PNG", pnginfo=info, **extra)
 
 
 def written_by_us(path: Path) -> bool:

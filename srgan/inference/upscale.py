@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
-from srgan.data.images import (check_replaceable, frame_count, load_rgba, read_size, resize_bicubic,
-                               save_png)
+from srgan.data.images import (as_kind, check_replaceable, frame_count, load_rgba, read_kind, read_size,
+                               resize_bicubic, save_png)
 from srgan.errors import UserError, shown
 from srgan.inference.inputs import check_size, photo_inputs
 from srgan.inference.tiling import check_margin
@@ -138,9 +138,10 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                   margin: int) -> list[Path]:
     """Writes each photo of `source` (a file or a folder) 4x larger into `output` as PNG.
 
-    RGB through the generator; grayscale, palette and 16-bit photos are read as 8-bit
-    RGB and written as RGB; an alpha channel is upscaled with bicubic and written as
-    RGBA. A single photo that cannot be read is a UserError; in a folder, each one is
+    RGB through the generator (8 bits a channel); a gray photo is written gray (the
+    output's luma; 16 bits where it had them), palette photos as RGB; an alpha channel is
+    upscaled with bicubic and kept; the colour profile and EXIF data are carried over,
+    the EXIF orientation set upright (the pixels were turned on reading). A single photo that cannot be read is a UserError; in a folder, each one is
     logged and the rest still run, then one UserError names them all. Returns the files
     written.
     """
@@ -181,9 +182,9 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                 log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
                          "first alone")
             sr = upscale_array(predict, rgb, tile, margin, bar)
-            if alpha is not None:
-                sr = np.dstack([sr, upscale_alpha(alpha)])
-            save_png(targets[path], sr, marked=True)
+            kind = read_kind(path)
+            sr = as_kind(sr, None if alpha is None else upscale_alpha(alpha), kind)
+            save_png(targets[path], sr, marked=True, kind=kind)
             written.append(targets[path])
     if failed:
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
