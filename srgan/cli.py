@@ -78,11 +78,18 @@ def run_testing(args: argparse.Namespace) -> None:
 
 def run_upscale(args: argparse.Namespace) -> None:
     from srgan.inference.upscale import tile_margin, upscale_files
+    from srgan.preflight import output_options
+    options = output_options(args)
     generator, config, _ = _trained_generator(args, _inference_precision(args))
     output = Path(args.output or "samples/upscaled")
-    written = upscale_files(generator, Path(args.input), output, args.tile,
-                            tile_margin(config.model, config.blocks, args.margin))
-    print(f"wrote {len(written)} photo(s) 4x larger into {output}")
+    done = upscale_files(generator, Path(args.input), output, args.tile,
+                         tile_margin(config.model, config.blocks, args.margin), options)
+    summary = f"wrote {len(done.written)} photo(s) {options.outscale:g}x larger into {output}"
+    if done.replaced:
+        summary += f", {len(done.replaced)} of them replacing this tool's earlier output"
+    if done.existing:
+        summary += f"; left {len(done.existing)} whose output was there (--skip_existing)"
+    print(summary)
 
 
 def run_export(args: argparse.Namespace) -> None:

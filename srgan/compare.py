@@ -31,7 +31,7 @@ from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_
 from srgan.evaluation.methods import BICUBIC, MODEL
 from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
 from srgan.grids import nearest_upsized, sr_title
-from srgan.inference.upscale import output_names
+from srgan.inference.outputs import output_names
 from srgan.precision import resolve
 from srgan.run.folder import move_run_aside
 from srgan.run.state import saved_step

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from srgan import registry
 from srgan.config import INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
 from srgan.data.prepare_options import HR_CHOICES
+from srgan.inference.outputs import EXTENSIONS
 from srgan.losses import CONTENT_LOSSES
 
 MODES = {"train": "train a model", "esrgan": "the seed's name for train",
@@ -170,7 +171,20 @@ def _declare(add: Add) -> None:
              "go (if not given: samples/testing); compare: also compare.md/.csv/.png (if not "
              "given: samples/compare)")
     add("use", ("upscale",), "--input", default=None, metavar="PHOTO_OR_FOLDER",
-        help="a photo, or a folder of photos (not its subfolders)")
+        help="a photo, or a folder of photos (its subfolders too with --recursive)")
+    add("use", ("upscale",), "--outscale", type=finite_float, default=4.0, metavar="SCALE",
+        help="the output's scale: the model's 4x, then a Lanczos resize to this (e.g. 2 or 3.5)")
+    add("use", ("upscale",), "--suffix", default="",
+        help="appended to each output's name: photo_x4.png for --suffix _x4")
+    add("use", ("upscale",), "--ext", default="png", choices=EXTENSIONS,
+        help="the outputs' format: png keeps everything (16-bit gray, alpha); jpg and webp take "
+             "--quality")
+    add("use", ("upscale",), "--quality", type=int, default=95, metavar="Q",
+        help="jpg and webp quality, 1 to 100")
+    add("use", ("upscale",), "--recursive", action="store_true",
+        help="a folder's subfolders too, their tree mirrored under --output")
+    add("use", ("upscale",), "--skip_existing", action="store_true",
+        help="leave photos whose output is already in --output")
     add("use", ("upscale", "export"), "--output", default=None, metavar="DIR",
         help="upscale: where the 4x photos go (if not given: samples/upscaled); export: where "
              "the model goes (if not given: export)")

@@ -19,6 +19,7 @@ from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
 from srgan.flags import train_fields
 from srgan.inference.inputs import photo_inputs
+from srgan.inference.outputs import OutputOptions
 from srgan.inference.tiling import check_margin, check_tile
 from srgan.losses import check_vgg_weights
 
@@ -109,11 +110,20 @@ def _testing(args: argparse.Namespace) -> None:
     _data_dir(args)
 
 
+def output_options(args: argparse.Namespace) -> OutputOptions:
+    """Upscale's output flags, checked."""
+    options = OutputOptions(args.outscale, args.suffix, args.ext, args.quality, args.recursive,
+                            args.skip_existing)
+    options.check()
+    return options
+
+
 def _upscale(args: argparse.Namespace) -> None:
     _inference(args)
     if args.input is None:
         raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
-    photo_inputs(Path(args.input))
+    output_options(args)
+    photo_inputs(Path(args.input), args.recursive)
 
 
 def _prepare(args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from PIL import Image, ImageCms
 from test_testing import photo, write_run
 
 from srgan.cli import main
+from srgan.data.images import written_by_us
 from srgan.errors import UserError
 from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names,
                                      upscale_array, upscale_files)
@@ -163,8 +164,9 @@ def test_a_file_the_tool_did_not_write_is_never_replaced(generator, tmp_path):
     assert (tmp_path / "ok.png").read_bytes() == before
     # Its own outputs it replaces: a second run into the same folder works.
     out = tmp_path / "out"
-    for _ in range(2):
-        assert upscale_files(generator, tmp_path / "ok.jpg", out, tile=128, margin=10) == [out / "ok.png"]
+    for replaced in ([], [out / "ok.png"]):
+        done = upscale_files(generator, tmp_path / "ok.jpg", out, tile=128, margin=10)
+        assert done.written == [out / "ok.png"] and done.replaced == replaced
 
 
 def test_cli_upscale(tmp_path, capsys):
@@ -179,3 +181,36 @@ def test_cli_upscale(tmp_path, capsys):
     assert main(["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.jpg'}",
                  "--tile=8"]) == 1
     assert "--tile must be 0 (whole photos) or at least 16" in capsys.readouterr().err
+
+
+def test_the_output_flags_users_know(tmp_path, capsys):
+    run = tmp_path / "checkpoint"
+    write_run(run)
+    photos = tmp_path / "in"
+    (photos / "sub").mkdir(parents=True)
+    Image.fromarray(photo(10, 14)).save(photos / "a.jpg")
+    rgba = np.dstack([photo(8, 12), np.full((8, 12), 128, np.uint8)])
+    Image.fromarray(rgba).save(photos / "sub" / "b.png")
+    out = tmp_path / "out"
+    base = ["--mode=upscale", f"--checkpoint_dir={run}", f"--input={photos}", f"--output={out}",
+            "--tile=16", "--recursive", "--outscale=2.5", "--suffix=_x2.5"]
+    for ext, mode in (("jpg", "RGB"), ("webp", "RGBA")):
+        assert main([*base, f"--ext={ext}", "--quality=80"]) == 0
+        stdout = capsys.readouterr().out
+        assert f"wrote 2 photo(s) 2.5x larger into {out}" in stdout
+        # The tree mirrored, Real-ESRGAN's names, the scale by Lanczos after the model's 4x.
+        a, b = Image.open(out / f"a_x2.5.{ext}"), Image.open(out / "sub" / f"b_x2.5.{ext}")
+        assert a.size == (35, 25) and b.size == (30, 20) and b.mode == mode
+        assert written_by_us(out / f"a_x2.5.{ext}")
+    # Its own outputs it replaces, and says so; with --skip_existing it leaves them.
+    assert main([*base, "--ext=webp"]) == 0
+    assert "2 of them replacing this tool's earlier output" in capsys.readouterr().out
+    (out / "a_x2.5.webp").unlink()
+    assert main([*base, "--ext=webp", "--skip_existing"]) == 0
+    assert ("wrote 1 photo(s) 2.5x larger into " f"{out}; left 1 whose output was there "
+            "(--skip_existing)") in capsys.readouterr().out
+    # Outputs inside the input tree are never read as inputs by the next --recursive run.
+    inside = [arg if not arg.startswith("--output") else f"--output={photos / 'up'}" for arg in base]
+    for _ in range(2):
+        assert main([*inside, "--ext=png"]) == 0
+        assert "wrote 2 photo(s)" in capsys.readouterr().out

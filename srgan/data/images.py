@@ -254,10 +254,13 @@ def save_png(path: Path, image: np.ndarray, marked: bool = False,
 
 
 def written_by_us(path: Path) -> bool:
-    """Whether `path` is a PNG that save_png marked as this project's output."""
+    """Whether `path` is an output this project marked as its own: a PNG by its text
+    chunk (save_png), a JPEG or WebP by its EXIF Software tag (inference/outputs.py)."""
     try:
         with Image.open(path) as image:
-            return image.format == "PNG" and image.text.get(WRITER_KEY) == WRITER
+            if image.format == "PNG":
+                return image.text.get(WRITER_KEY) == WRITER
+            return image.format in ("JPEG", "WEBP") and image.getexif().get(0x0131) == WRITER
     except (OSError, ValueError, Image.DecompressionBombError):
         return False
 

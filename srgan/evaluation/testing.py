@@ -30,8 +30,9 @@ from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, 
                                      write_summary)
 from srgan.grids import sr_title
 from srgan.inference.tiling import check_tile
-from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, output_names,
-                                     tile_count, tile_margin, upscale_array)
+from srgan.inference.outputs import output_names
+from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, tile_count, tile_margin,
+                                     upscale_array)
 from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
 

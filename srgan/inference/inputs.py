@@ -22,14 +22,14 @@ def check_size(path: Path, width: int, height: int) -> None:
                         "that upscale enlarges faithfully (README, \"Upscaling your photos\")")
 
 
-def photo_inputs(source: Path) -> tuple[list[Path], list[str]]:
-    """(the photos of the folder `source`, not its subfolders, or `source` itself, a file
-    whose header is a photo's; a line for each other file of the folder named like a
-    photo, which is skipped); UserError where there are none."""
+def photo_inputs(source: Path, recursive: bool = False) -> tuple[list[Path], list[str]]:
+    """(the photos of the folder `source`, not its subfolders unless `recursive`, or
+    `source` itself, a file whose header is a photo's; a line for each other file of the
+    folder named like a photo, which is skipped); UserError where there are none."""
     source = Path(source)
     if source.is_dir():
         skipped: list[str] = []
-        paths = list_images(source, skipped=skipped)
+        paths = list_images(source, recursive=recursive, skipped=skipped)
         if not paths:
             raise UserError(f"no photos in {source} (looked for {', '.join(IMAGE_EXTENSIONS)})")
         return paths, skipped

@@ -10,6 +10,7 @@ depends on far less context than that: `tile_margin` uses the measured effective
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -21,10 +22,10 @@ from tqdm import tqdm
 
 from srgan import backends, registry
 from srgan.data.degrade import SCALE, from_model, to_model
-from srgan.data.images import (as_kind, check_replaceable, frame_count, load_rgba, read_kind, read_size,
-                               resize_bicubic, save_png)
+from srgan.data.images import check_replaceable, frame_count, load_rgba, read_kind, read_size, resize_bicubic
 from srgan.errors import UserError, shown
 from srgan.inference.inputs import check_size, photo_inputs
+from srgan.inference.outputs import OutputOptions, output_names, rescale, save_output
 from srgan.inference.tiling import check_margin
 
 log = logging.getLogger(__name__)
@@ -124,39 +125,52 @@ def upscale_alpha(alpha: np.ndarray) -> np.ndarray:
     return resize_bicubic(alpha, SCALE * width, SCALE * height)
 
 
-def output_names(paths: list[Path]) -> dict[Path, str]:
-    """`stem.png` for each input; inputs that share a stem keep their suffix in the name
-    (`a_jpg.png`, `a_png.png`), so that no output overwrites another."""
-    stems: dict[str, int] = {}
-    for path in paths:
-        stems[path.stem] = stems.get(path.stem, 0) + 1
-    return {path: (f"{path.stem}{path.suffix.replace('.', '_')}.png" if stems[path.stem] > 1
-                   else f"{path.stem}.png") for path in paths}
+@dataclasses.dataclass
+class Written:
+    """What an upscale did: the files written (and of them, those that replaced an
+    earlier output of this tool), and the photos left alone by --skip_existing."""
+
+    written: list[Path] = dataclasses.field(default_factory=list)
+    replaced: list[Path] = dataclasses.field(default_factory=list)
+    existing: list[Path] = dataclasses.field(default_factory=list)
 
 
 def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
-                  margin: int) -> list[Path]:
-    """Writes each photo of `source` (a file or a folder) 4x larger into `output` as PNG.
+                  margin: int, options: OutputOptions = OutputOptions()) -> Written:
+    """Writes each photo of `source` (a file or a folder; with `options.recursive` its
+    subfolders too, the tree mirrored) into `output`, `options.outscale` times larger
+    (the model's 4x, then Lanczos), named and in the format `options` say.
 
     RGB through the generator (8 bits a channel); a gray photo is written gray (the
-    output's luma; 16 bits where it had them), palette photos as RGB; an alpha channel is
-    upscaled with bicubic and kept; the colour profile and EXIF data are carried over,
-    the EXIF orientation set upright (the pixels were turned on reading). A single photo that cannot be read is a UserError; in a folder, each one is
-    logged and the rest still run, then one UserError names them all. Returns the files
-    written.
+    output's luma; 16 bits where it had them and the format has them), palette photos as
+    RGB; an alpha channel is upscaled with bicubic and kept (not in JPEG); the colour
+    profile and EXIF data are carried over, the EXIF orientation set upright (the pixels
+    were turned on reading). A single photo that cannot be read is a UserError; in a
+    folder, each one is logged and the rest still run, then one UserError names them all.
     """
-    paths, skipped = photo_inputs(Path(source))
+    options.check()
+    source = Path(source)
+    paths, skipped = photo_inputs(source, options.recursive)
     for line in skipped:
         log.warning(f"skipped: {line}")
-    names = output_names(paths)
+    inside = Path(output).resolve()
+    if source.is_dir() and inside != source.resolve() and inside.is_relative_to(source.resolve()):
+        # Earlier outputs inside the input tree are outputs, not photos to upscale again.
+        paths = [path for path in paths if not path.resolve().is_relative_to(inside)]
+    single = len(paths) == 1
+    names = output_names(paths, source if source.is_dir() else None, options.suffix, options.ext)
     targets = {path: Path(output) / names[path] for path in paths}
     overwritten = [str(path) for path, target in targets.items() if target.resolve() == path.resolve()]
     if overwritten:
         raise UserError(f"--output {output} would overwrite the input {overwritten[0]}; "
                         "choose another --output folder")
-    check_replaceable(list(targets.values()), "--output")
+    done = Written()
+    if options.skip_existing:
+        done.existing = [path for path in paths if targets[path].exists()]
+        paths = [path for path in paths if not targets[path].exists()]
+    check_replaceable([targets[path] for path in paths], "--output")
     predict = make_predictor(generator)
-    written, failed = [], []
+    failed = []
     # One bar over every tile of the folder, counted from the headers: its time left holds
     # for photos of any mix of sizes, as a bar over photos would not.
     tiles = {path: _tiles_of(path, tile) for path in paths}
@@ -170,7 +184,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                 height, width = rgb.shape[:2]
                 check_size(path, width, height)
             except UserError as error:  # an ImageError, or too small
-                if len(paths) == 1:
+                if single:
                     raise
                 failed.append(str(error))
                 log.warning(f"skipped: {error}")
@@ -182,11 +196,18 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                 log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
                          "first alone")
             sr = upscale_array(predict, rgb, tile, margin, bar)
-            kind = read_kind(path)
-            sr = as_kind(sr, None if alpha is None else upscale_alpha(alpha), kind)
-            save_png(targets[path], sr, marked=True, kind=kind)
-            written.append(targets[path])
+            sr, alpha = rescale(sr, None if alpha is None else upscale_alpha(alpha), width, height,
+                                options.outscale)
+            target = targets[path]
+            existed = target.exists()
+            lost = save_output(target, sr, alpha, read_kind(path), options.quality)
+            if lost:
+                log.info(f"{shown(target.name)}: {options.ext} cannot hold {' or '.join(lost)} of "
+                         f"{shown(path.name)}; --ext png keeps everything")
+            done.written.append(target)
+            if existed:
+                done.replaced.append(target)
     if failed:
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
-                        f"({len(written)} written to {output}): " + "; ".join(failed))
-    return written
+                        f"({len(done.written)} written to {output}): " + "; ".join(failed))
+    return done
