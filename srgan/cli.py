@@ -94,9 +94,11 @@ def run_upscale(args: argparse.Namespace) -> None:
 
 def run_export(args: argparse.Namespace) -> None:
     from srgan.inference.export import export_generator
+    from srgan.inference.upscale import DEFAULT_TILE, tile_margin
     # float32 whatever --precision: the SavedModel's uint8 signature runs anywhere.
-    generator, _, source = _trained_generator(args)
-    keras_path, saved_path = export_generator(generator, Path(args.output or "export"))
+    generator, config, source = _trained_generator(args)
+    keras_path, saved_path = export_generator(generator, Path(args.output or "export"), DEFAULT_TILE,
+                                              tile_margin(config.model, config.blocks))
     print(f"exported {source.path} as {keras_path} and {saved_path}/")
 
 

@@ -10,7 +10,11 @@ from test_testing import sr_of, write_run
 
 from srgan.cli import main
 from srgan.inference.export import export_generator
+from srgan.inference.upscale import context_margin
 from srgan.models import build_generator
+
+
+TILE = 16
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +26,8 @@ def exported(tmp_path_factory):
     for variable in generator.non_trainable_variables:
         variable.assign(np.random.default_rng(0).uniform(0.5, 1.5, variable.shape).astype(np.float32))
     folder = tmp_path_factory.mktemp("export")
-    return generator, export_generator(generator, folder)
+    # Small tiles with the full receptive field as context: tiled equals whole.
+    return generator, export_generator(generator, folder, TILE, context_margin("seed", 1))
 
 
 def test_keras_file_reloads_to_the_same_model(exported):
@@ -40,6 +45,16 @@ def test_saved_model_serves_uint8_photos_of_any_size(exported):
     sr = serving(image=tf.constant(image))["sr"].numpy()
     assert sr.shape == (52, 68, 3) and sr.dtype == np.uint8
     assert np.abs(sr.astype(int) - sr_of(generator, image).astype(int)).max() <= 1
+
+
+def test_the_tiled_signature_equals_the_whole_photo_in_bounded_calls(exported):
+    generator, (_, saved_path) = exported
+    loaded = tf.saved_model.load(str(saved_path))
+    image = np.random.default_rng(3).integers(0, 256, (2 * TILE + 5, 3 * TILE + 1, 3), dtype=np.uint8)
+    whole = loaded.signatures["serving_default"](image=tf.constant(image))["sr"].numpy()
+    tiled = loaded.signatures["tiled"](image=tf.constant(image))["sr"].numpy()
+    assert tiled.shape == whole.shape == (4 * image.shape[0], 4 * image.shape[1], 3)
+    assert tiled.dtype == np.uint8 and np.abs(tiled.astype(int) - whole.astype(int)).max() <= 1
 
 
 def test_export_replaces_an_earlier_export_and_leaves_no_temporaries(exported):
