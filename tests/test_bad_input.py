@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Annotated, Literal, NotRequired, TypedDict
 
@@ -308,3 +309,17 @@ def test_a_keras_json_that_says_channels_first_changes_nothing(tmp_path):
                           timeout=300, env={**os.environ, "KERAS_HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert Image.open(tmp_path / "out" / "photo.png").size == (56, 40)
+
+
+def test_ctrl_c_while_tensorflow_imports_is_one_line_and_status_130(tmp_path, monkeypatch, capsys):
+    # Cut short, the import leaves a TensorFlow module without its errors: the handler
+    # must not import it again while the interrupt is handled.
+    def interrupted():
+        monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "import_tensorflow_quietly", interrupted)
+    Image.fromarray(photo(10, 14)).save(tmp_path / "photo.png")
+    assert cli.main(["--mode=upscale", f"--input={tmp_path / 'photo.png'}",
+                     f"--output={tmp_path / 'out'}"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
