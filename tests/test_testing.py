@@ -128,6 +128,22 @@ def test_empty_test_folder_is_a_clear_error(run, tmp_path):
         run_testing(run[0], None, tmp_path / "data", tmp_path / "results")
 
 
+@pytest.mark.parametrize("layout", ["flat", "HR"])
+def test_a_benchmark_folder_as_it_comes_is_scored(run, tmp_path, data_dir, layout):
+    # Set5 and its kin come as a flat folder of photos, or with the photos in HR/.
+    folder = tmp_path / "Set5"
+    hr = folder if layout == "flat" else folder / "HR"
+    hr.mkdir(parents=True)
+    for name in ("a.png", "b.png"):
+        (hr / name).write_bytes((data_dir / "test" / name).read_bytes())
+    summary = run_testing(run[0], None, folder, tmp_path / "results")
+    assert summary["images"] == 2 and summary["test_dir"] == str(hr)
+    reference = run_testing(run[0], None, data_dir, tmp_path / "reference")
+    assert summary["methods"]["model"]["psnr"] == pytest.approx(
+        np.mean([float(row["psnr"]) for row in _rows(tmp_path / "reference" / "metrics.csv")
+                 if row["method"] == "model" and row["image"] in ("a.png", "b.png")]))
+
+
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="") as file:
         reader = csv.DictReader(file)

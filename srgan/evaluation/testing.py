@@ -63,16 +63,28 @@ def _method(name: str, checkpoint_dir: Path, checkpoint: Path | None, precision:
                   source.path, sr_title(source.label if name == MODEL else name))
 
 
+def test_folders(data_dir: Path) -> tuple[Path, Path | None]:
+    """(where testing reads its HR photos, where it reads given LR ones or None): as this
+    project lays data out, DATA_DIR/test and DATA_DIR/test_lr; as benchmark sets come
+    (Set5, Set14, BSD100, Urban100), DATA_DIR/HR, or DATA_DIR itself, a flat folder of
+    photos. The LR of those two is made from the HR, as for test/ without test_lr/."""
+    if (data_dir / "test").is_dir():
+        return data_dir / "test", data_dir / "test_lr"
+    if (data_dir / "HR").is_dir():
+        return data_dir / "HR", None
+    return data_dir, None
+
+
 def test_pairs(data_dir: Path, skipped: list[str] | None = None) -> list[tuple[Path, Path | None]]:
-    """(HR path, LR path or None) for every photo in DATA_DIR/test; files that are not
-    regular files are named in `skipped`."""
-    test_dir = data_dir / "test"
+    """(HR path, LR path or None) for every photo testing reads (test_folders); files that
+    are not regular files are named in `skipped`."""
+    test_dir, lr_dir = test_folders(data_dir)
     paths = list_images(test_dir, skipped=skipped) if test_dir.is_dir() else []
     if not paths:
-        raise UserError(f"no test photos in {test_dir}: put HR photos there (training on a fresh "
-                        "clone fills data2017/ with a demo set), or pass --data_dir")
-    lr_dir = data_dir / "test_lr"
-    if not lr_dir.is_dir():
+        raise UserError(f"no test photos in {data_dir / 'test'}, {data_dir / 'HR'} or {data_dir}: put "
+                        "HR photos there (training on a fresh clone fills data2017/ with a demo "
+                        "set), or pass --data_dir")
+    if lr_dir is None or not lr_dir.is_dir():
         return [(path, None) for path in paths]
     by_name = {path.name: path for path in list_images(lr_dir)}
     by_stem = {path.stem: path for path in by_name.values()}
@@ -168,8 +180,8 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     skipped: list[str] = []
     pairs = test_pairs(Path(data_dir), skipped)
     results_dir = Path(results_dir)
-    for read in (Path(data_dir) / "test", Path(data_dir) / "test_lr"):
-        if results_dir.resolve().is_relative_to(read.resolve()):
+    for read in test_folders(Path(data_dir)):
+        if read is not None and results_dir.resolve().is_relative_to(read.resolve()):
             raise UserError(f"--results_dir {results_dir} is inside {read}, which testing reads: "
                             "the next run would score its outputs as test photos. Choose a "
                             "folder outside it")
@@ -220,7 +232,7 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
                      f"LR in test_lr/, e.g. {cropped[0]}")
     summary = {
         "images": sum(score.method == BICUBIC for score in scores),
-        "test_dir": str(Path(data_dir) / "test"),
+        "test_dir": str(test_folders(Path(data_dir))[0]),
         "lr": ("given in test_lr/" if pairs[0][1] is not None else
                "HR cropped to a multiple of 4, downsized x4 with antialiased bicubic (as training)"),
         "bicubic": "PIL Image.resize x4, BICUBIC, of the same uint8 LR",
