@@ -24,7 +24,7 @@ from srgan.cli import import_tensorflow_quietly  # noqa: E402
 import_tensorflow_quietly()
 
 from srgan import schema  # noqa: E402
-from srgan.errors import UserError, describe_os_error  # noqa: E402
+from srgan.errors import UserError, exit_status  # noqa: E402
 from srgan.files import atomic_path, read_json, write_text  # noqa: E402
 from srgan.inference import pretrained  # noqa: E402
 from srgan.inference.restore import load_generator  # noqa: E402
@@ -79,18 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batchnorm_epsilon", type=float, default=norm.EPSILON,
                         help="the epsilon a .weights.h5 file's generator was trained with")
     args = parser.parse_args(argv)
-    try:
-        generator, prefix = trained_generator(args.source, args.batchnorm_epsilon)
-        ship(generator, prefix)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"error: {describe_os_error(error)}", file=sys.stderr)
-        return 1
-    print(f"wrote {pretrained.WEIGHTS} ({pretrained.WEIGHTS.stat().st_size / 1e6:.1f} MB) and "
-          f"{pretrained.CARD}")
-    return 0
+
+    def run() -> None:
+        ship(*trained_generator(args.source, args.batchnorm_epsilon))
+        print(f"wrote {pretrained.WEIGHTS} ({pretrained.WEIGHTS.stat().st_size / 1e6:.1f} MB) and "
+              f"{pretrained.CARD}")
+    return exit_status(run)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 import math  # noqa: E402
 
-from srgan.errors import UserError, describe_os_error  # noqa: E402
+from srgan.errors import UserError, exit_status  # noqa: E402
 from srgan.evaluation.curve import read_validation_curve  # noqa: E402
 from srgan.flags import finite_float  # noqa: E402
 
@@ -124,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bicubic", type=finite_float,
                         help="bicubic's PSNR-Y on the same tiles (csv)")
     args = parser.parse_args(argv)
-    try:
+    if args.source.suffix == ".csv" and args.bicubic is None:
+        parser.error("a curve.csv records no bicubic score: pass --bicubic")
+
+    def run() -> None:
         if args.source.suffix == ".csv":
-            if args.bicubic is None:
-                parser.error("a curve.csv records no bicubic score: pass --bicubic")
             points, bicubic = from_csv(args.source), args.bicubic
             title = "held-out PSNR-Y of the seed generator, by step (minutes below)"
         else:
@@ -135,13 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             title = "held-out PSNR-Y of the seed generator during its warm-up (steps; minutes below)"
         check_finite(points, bicubic, args.source)
         draw(points, bicubic, title, args.output)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"error: {describe_os_error(error)}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(run)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import re
 import sys
+from collections.abc import Callable
 
 
 # "{{function_node NAME}} " before a message raised inside a tf.function.
@@ -26,6 +27,20 @@ def shown(name: object) -> str:
     as its escape (\\n, \\x1b), the rest as it is. The one escaping of names: every
     message that names a file found in a folder goes through it."""
     return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(name))
+
+
+def exit_status(run: Callable[[], None]) -> int:
+    """Runs `run` for a script: 0, or where it raises a UserError or an OSError, the one
+    line `error: ...` on stderr and 1 (main.py's own handling is cli.main's)."""
+    try:
+        run()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def first_line(error: BaseException) -> str:

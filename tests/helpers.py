@@ -1,6 +1,8 @@
 """Helpers the test modules share: the tiny configuration, a written run, photos, and
 reading a checkpoint's values. Fixtures are in conftest.py."""
 
+import importlib.util
+import types
 from pathlib import Path
 
 import keras
@@ -51,3 +53,12 @@ def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
 def photo(height: int, width: int, name: str = "astronaut") -> np.ndarray:
     image = Image.fromarray(getattr(skimage.data, name)()[:, :, :3])
     return np.asarray(image.resize((width, height), Image.BICUBIC))
+
+
+def load_script(name: str) -> types.ModuleType:
+    """scripts/NAME.py as a module, for its functions and its main(argv)."""
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,9 +1,6 @@
 """The event-file writer and reader (srgan/run/events.py) against TensorFlow's own: what
 one writes, the other reads, both ways."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,6 +8,7 @@ from PIL import Image
 
 from srgan.evaluation.curve import read_validation_curve
 from srgan.run import events
+from tests.helpers import load_script
 
 
 def test_crc32c_is_castagnolis():
@@ -54,11 +52,7 @@ def test_the_reader_takes_tf_summary_logs_of_earlier_versions_and_a_cut_file(tmp
 
 @pytest.fixture(scope="module")
 def plot_curve():
-    spec = importlib.util.spec_from_file_location(
-        "plot_curve", Path(__file__).resolve().parents[1] / "scripts" / "plot_curve.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("plot_curve")
 
 
 def test_plot_curve_draws_a_run_or_a_csv_and_refuses_the_rest_in_one_line(plot_curve, tmp_path, capsys):

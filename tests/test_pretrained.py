@@ -1,7 +1,6 @@
 """The shipped generator: it beats bicubic, it is checked before use, it is used where a
 user expects it, and a new run can start from it."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.restore import load_generator
 from srgan.training import loop
-from tests.helpers import photo, tiny_config, write_run
+from tests.helpers import load_script, photo, tiny_config, write_run
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +37,7 @@ def test_the_card_names_the_file_and_how_it_was_made():
 
 @pytest.fixture(scope="module")
 def make_pretrained():
-    spec = importlib.util.spec_from_file_location(
-        "make_pretrained", Path(__file__).resolve().parents[1] / "scripts" / "make_pretrained.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_pretrained")
 
 
 def test_make_pretrained_checks_the_card_before_it_replaces_a_file(make_pretrained, tmp_path, capsys):

@@ -138,7 +138,7 @@ def test_a_benchmark_folder_as_it_comes_is_scored(run, tmp_path, data_dir, layou
         (hr / name).write_bytes((data_dir / "test" / name).read_bytes())
     summary = run_testing(run[0], None, folder, tmp_path / "results")
     assert summary["images"] == 2 and summary["test_dir"] == str(hr)
-    reference = run_testing(run[0], None, data_dir, tmp_path / "reference")
+    run_testing(run[0], None, data_dir, tmp_path / "reference")
     assert summary["methods"]["model"]["psnr"] == pytest.approx(
         np.mean([float(row["psnr"]) for row in _rows(tmp_path / "reference" / "metrics.csv")
                  if row["method"] == "model" and row["image"] in ("a.png", "b.png")]))
