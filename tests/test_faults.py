@@ -298,7 +298,7 @@ def no_space(path_argument: int | str):
 @pytest.mark.parametrize("mode, target, argument", [
     ("train", "srgan.run.settings.write_text", 0),
     ("testing", "srgan.evaluation.testing.save_png", 0),
-    ("upscale", "srgan.inference.upscale.save_png", 0),
+    ("upscale", "srgan.inference.outputs.save_png", 0),
     ("export", "keras.Model.save", 1),
     ("prepare", "srgan.data.prepare.save_png", 0)])
 def test_a_full_disk_is_one_line_in_every_mode(run, data_dir, base, capsys, monkeypatch, tmp_path,

@@ -98,6 +98,7 @@ def test_a_damaged_weights_file_is_named(tmp_path, monkeypatch):
 def test_a_fresh_clone_upscales_and_exports_with_it_and_a_trained_run_wins(tmp_path, capsys):
     Image.fromarray(photo(20, 24)).save(tmp_path / "photo.png")
     run = tmp_path / "checkpoint"
+    run.mkdir()  # a folder named that holds no run yet (a missing one is refused)
     upscale = ["--mode=upscale", f"--checkpoint_dir={run}", f"--input={tmp_path / 'photo.png'}",
                f"--output={tmp_path / 'out'}", "--precision=float32"]
     assert main(upscale) == 0

@@ -164,7 +164,9 @@ def test_minutes_init_fits_the_warm_ups_steps_and_keeps_them(data_dir_of, tmp_pa
     log = capsys.readouterr().err
     assert f"the warm-up ends at step {fitted}, to fill --minutes_init 0.05" in log
     assert f"the warm-up's {fitted} steps (fitted to --minutes_init 0.05) are done" in log
-    assert latest(folder).endswith(f"ckpt-{fitted}") and fitted > 10
+    # A machine so slow that the budget ends before the steps are timed ends it there: the
+    # same lines, a smaller length.
+    assert latest(folder).endswith(f"ckpt-{fitted}") and fitted >= 1
 
 
 @pytest.mark.slow
