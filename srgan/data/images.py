@@ -186,6 +186,9 @@ def load_photo(path: Path, min_size: int) -> np.ndarray:
 # The PNG text key and value that mark a file as an upscale's or a test run's output, so
 # that a later run replaces its own files and never a user's (`check_replaceable`).
 WRITER_KEY, WRITER = "Software", "srgan: 4x super-resolution (upscale or testing)"
+# The EXIF tags this module reads or sets: Software marks a JPEG or WebP output as ours,
+# as WRITER_KEY does a PNG; the orientation, applied to the pixels on reading.
+SOFTWARE_TAG, ORIENTATION = 0x0131, 0x0112
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,9 +217,6 @@ def read_kind(path: Path) -> PhotoKind:
         return PhotoKind(gray=img.mode in _GRAY_MODES, sixteen_bit=img.mode in _WIDE_GRAY_MODES,
                          icc_profile=img.info.get("icc_profile") or None,
                          exif=exif.tobytes() if len(exif) else None)
-
-
-ORIENTATION = 0x0112  # the EXIF tag
 
 
 def as_kind(rgb: np.ndarray, alpha: np.ndarray | None, kind: PhotoKind) -> np.ndarray:
@@ -260,7 +260,7 @@ def written_by_us(path: Path) -> bool:
         with Image.open(path) as image:
             if image.format == "PNG":
                 return image.text.get(WRITER_KEY) == WRITER
-            return image.format in ("JPEG", "WEBP") and image.getexif().get(0x0131) == WRITER
+            return image.format in ("JPEG", "WEBP") and image.getexif().get(SOFTWARE_TAG) == WRITER
     except (OSError, ValueError, Image.DecompressionBombError):
         return False
 

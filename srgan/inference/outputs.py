@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from srgan.data.images import WRITER, PhotoKind, as_kind, save_png
+from srgan.data.images import SOFTWARE_TAG, WRITER, PhotoKind, as_kind, save_png
 from srgan.errors import UserError
 from srgan.files import atomic_open
 
 EXTENSIONS = ("png", "jpg", "webp")
 # Real-ESRGAN's flag takes any scale; past 16 the Lanczos resize only blurs what 4x made.
 MAX_OUTSCALE = 16.0
-SOFTWARE = 0x0131  # the EXIF tag that marks a JPEG or WebP output as this project's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +92,7 @@ def save_output(path: Path, rgb: np.ndarray, alpha: np.ndarray | None, kind: Pho
     exif = Image.Exif()
     if kind.exif is not None:
         exif.load(kind.exif)
-    exif[SOFTWARE] = WRITER
+    exif[SOFTWARE_TAG] = WRITER
     extra = {} if kind.icc_profile is None else {"icc_profile": kind.icc_profile}
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as file:
