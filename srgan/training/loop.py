@@ -23,7 +23,7 @@ from srgan.inference.upscale import tile_margin
 from srgan.run import best
 from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import move_run_aside
-from srgan.run.settings import load_settings, save_settings
+from srgan.run.settings import save_settings
 from srgan.run.state import RunState, TrainingDiverged
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
@@ -80,8 +80,7 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
            several_machines: bool = False) -> bool:
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`),
     under `strategy` (a tf.distribute strategy, a Keras distribution, or None: one device)."""
-    ignored = resolve_settings(config, restore_from or folder, several_machines)
-    previous = load_settings(restore_from or folder)  # before this run's replace them
+    ignored, previous = resolve_settings(config, restore_from or folder, several_machines)
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
     photos = load_training_photos(config, data_dir_given)

@@ -51,10 +51,11 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
     return photos
 
 
-def resolve_settings(config: TrainConfig, folder: Path,
-                     several_machines: bool = False) -> list[tuple[str, str]]:
+def resolve_settings(config: TrainConfig, folder: Path, several_machines: bool = False
+                     ) -> tuple[list[tuple[str, str]], dict | None]:
     """Checks the saved run against the flags and fills in what started it (START_ONLY);
-    returns (the flag given, the one that started the run) for each flag so overridden.
+    returns (the flag given, the one that started the run) for each flag so overridden,
+    and the saved settings (None for a new run), which this run's will replace.
     A new run on `several_machines` must be given its seed."""
     saved = load_settings(folder)
     ignored = []
@@ -78,7 +79,7 @@ def resolve_settings(config: TrainConfig, folder: Path,
             raise UserError("a new run on several machines needs --seed: every worker must "
                             "draw the same crops and initial weights")
         config.seed = secrets.randbelow(2**31)
-    return ignored
+    return ignored, saved
 
 
 def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
