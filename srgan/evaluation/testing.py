@@ -179,8 +179,9 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     methods += [_method(name, path.parent, path, precision, margin) for name, path in others]
     skipped: list[str] = []
     pairs = test_pairs(Path(data_dir), skipped)
+    folders = test_folders(Path(data_dir))
     results_dir = Path(results_dir)
-    for read in test_folders(Path(data_dir)):
+    for read in folders:
         if read is not None and results_dir.resolve().is_relative_to(read.resolve()):
             raise UserError(f"--results_dir {results_dir} is inside {read}, which testing reads: "
                             "the next run would score its outputs as test photos. Choose a "
@@ -232,7 +233,7 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
                      f"LR in test_lr/, e.g. {cropped[0]}")
     summary = {
         "images": sum(score.method == BICUBIC for score in scores),
-        "test_dir": str(test_folders(Path(data_dir))[0]),
+        "test_dir": str(folders[0]),
         "lr": ("given in test_lr/" if pairs[0][1] is not None else
                "HR cropped to a multiple of 4, downsized x4 with antialiased bicubic (as training)"),
         "bicubic": "PIL Image.resize x4, BICUBIC, of the same uint8 LR",
