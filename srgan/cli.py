@@ -58,7 +58,7 @@ def run_prepare(args: argparse.Namespace) -> None:
     summary = prepare(args.source, args.data_dir or TrainConfig().data_dir, size=args.size,
                       unlabeled=args.unlabeled, test_fraction=args.test_fraction,
                       patch=args.patch, test_patch=args.test_patch, min_detail=args.min_detail,
-                      overwrite=args.overwrite, hr=args.hr)
+                      overwrite=args.overwrite, hr=args.hr, mirror=args.mirror)
     print(summary.report())
 
 

@@ -133,8 +133,13 @@ def _declare(add: Add) -> None:
 
     add("prepare", ("prepare",), "--source", default=None,
         help="stl10 (download the official STL10 archive, about 2.6 GB), the path of "
-             "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, or a folder of your "
-             "photos (searched recursively)")
+             "stl10_binary.tar.gz or of an extracted stl10_binary/ folder; div2k (download "
+             "DIV2K's two HR zips, about 4 GB), or a folder holding DIV2K_train_HR.zip and "
+             "DIV2K_valid_HR.zip or their extracted folders; or a folder of your photos "
+             "(searched recursively)")
+    add("prepare", ("prepare",), "--mirror", default=None, metavar="URL",
+        help="--source div2k: the URL of a folder that holds DIV2K_train_HR.zip and "
+             "DIV2K_valid_HR.zip, in place of the official ETH Zurich site")
     add("prepare", ("prepare",), "--unlabeled", type=int, default=0, metavar="N",
         help="STL10: also put the first N of the 100,000 unlabeled photos in train/")
     add("prepare", ("prepare",), "--size", type=int, default=48,
@@ -146,18 +151,19 @@ def _declare(add: Add) -> None:
              "seed's README describes) or crop (a folder's default: photos or tiles kept at full "
              "size, training takes random 48 px crops of them each step, as the seed's code did "
              "with STL10's 96 px photos)")
-    add("prepare", ("prepare",), "--test_fraction", type=finite_float, default=0.1,
+    add("prepare", ("prepare",), "--test_fraction", type=finite_float, default=None,
         help="photo folders: share of the photos put in test/, fixed per photo by a hash of its "
-             "path")
+             "path (default: 0.1; STL10 and DIV2K keep their own splits)")
     add("prepare", ("prepare",), "--patch", type=int, default=None,
-        help="photo folders: cut each photo into PATCH x PATCH tiles instead of copying it whole")
+        help="photo folders and DIV2K: cut each photo into PATCH x PATCH tiles instead of "
+             "copying it whole")
     add("prepare", ("prepare",), "--test_patch", type=int, default=None,
-        help="photo folders: cut the test photos alone into tiles of this size, keeping the "
-             "training photos whole")
+        help="photo folders and DIV2K: cut the test photos alone into tiles of this size, "
+             "keeping the training photos whole")
     add("prepare", ("prepare",), "--min_detail", type=finite_float, default=0.0,
-        help="photo folders, with --patch or --test_patch: skip tiles whose mean luma difference "
-             "between neighbouring pixels (across + down) is under this many levels: flat sky "
-             "or blur, which any upscaler gets right")
+        help="photo folders and DIV2K, with --patch or --test_patch: skip tiles whose mean luma "
+             "difference between neighbouring pixels (across + down) is under this many "
+             "levels: flat sky or blur, which any upscaler gets right")
     add("prepare", ("prepare",), "--overwrite", action="store_true",
         help="replace files of the same names already in DATA_DIR/train and test")
 

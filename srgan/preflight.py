@@ -14,7 +14,7 @@ from pathlib import Path
 
 from srgan import environment
 from srgan.config import TrainConfig, check_time_budget
-from srgan.data.prepare_options import check_options, source_path
+from srgan.data.prepare_options import check_mirror, check_options, source_path
 from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
 from srgan.flags import train_fields
@@ -128,6 +128,7 @@ def _upscale(args: argparse.Namespace) -> None:
 
 def _prepare(args: argparse.Namespace) -> None:
     source_path(args.source)
+    check_mirror(args.source, args.mirror)
     check_options(args.size, args.unlabeled, args.test_fraction, args.patch, args.test_patch,
                   args.min_detail, args.hr)
 

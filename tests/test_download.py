@@ -1,4 +1,5 @@
-"""The resumable download, against a local HTTP server on 127.0.0.1 with Range support."""
+"""The resumable download, against a local HTTP server on 127.0.0.1 with Range support
+(the `server` fixture, in conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import io
 import shutil
 import socket
 import tarfile
-import threading
 from collections import namedtuple
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -25,60 +24,11 @@ PAYLOAD = np.random.default_rng(0).integers(0, 256, 300_000, dtype=np.uint8).tob
 MD5 = hashlib.md5(PAYLOAD).hexdigest()
 
 
-class ServerState:
-    """What the test server sends, and the Range headers it was asked for."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {"/file.bin": PAYLOAD}
-        self.ranges: list[str | None] = []
-        self.cuts = 0  # how many of the next answers stop after cut_at bytes of body
-        self.cut_at = 0
-        self.ignore_range = False
-        self.url = ""
-
-
 @pytest.fixture
-def server():
-    state = ServerState()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.ranges.append(self.headers.get("Range"))
-            data = state.files.get(self.path)
-            if data is None:
-                self.send_error(404)
-                return
-            start = 0
-            asked = self.headers.get("Range")
-            if asked and not state.ignore_range:
-                start = int(asked.removeprefix("bytes=").split("-")[0])
-                if start >= len(data):
-                    self.send_response(416)
-                    self.send_header("Content-Range", f"bytes */{len(data)}")
-                    self.end_headers()
-                    return
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            else:
-                self.send_response(200)
-            self.send_header("Content-Length", str(len(data) - start))
-            self.end_headers()
-            body = data[start:]
-            if state.cuts:
-                state.cuts -= 1
-                body = body[: state.cut_at]  # then the connection closes: a cut mid-transfer
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+def server(server):
+    """conftest's server, serving PAYLOAD as /file.bin."""
+    server.files["/file.bin"] = PAYLOAD
+    return server
 
 
 @pytest.fixture(autouse=True)

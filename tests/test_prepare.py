@@ -192,7 +192,7 @@ def test_option_and_source_errors(tmp_path: Path, stl) -> None:
         ({"source": str(tmp_path / "notes.txt")}, "not an archive"),
         ({"source": str(folder), "size": 50}, "multiple of 4"),
         ({"source": str(folder), "size": 128}, "larger than"),
-        ({"source": str(folder), "patch": 48}, "photo folders only"),
+        ({"source": str(folder), "patch": 48}, "photo folders and DIV2K only"),
         ({"source": str(tmp_path / "empty"), "unlabeled": 3}, "STL10 only"),
     ]
     for kwargs, message in cases:

@@ -7,6 +7,7 @@ import errno
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -128,10 +129,10 @@ def _failure_reason(exc: Exception) -> str:
     return f"corrupt or unsupported image ({exc})"
 
 
-def _read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+def _read(path: Path, file: BinaryIO | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     path = Path(path)
     try:
-        with Image.open(path) as img:
+        with Image.open(path if file is None else file) as img:
             # load() forces the full decode, so truncated files fail here, not later.
             img.load()
             upright = ImageOps.exif_transpose(img)
@@ -153,9 +154,10 @@ def read_size(path: Path) -> tuple[int, int]:
         raise ImageError(path, _failure_reason(exc)) from exc
 
 
-def load_rgb(path: Path) -> np.ndarray:
-    """The photo at `path` as uint8 HxWx3 RGB, upright per its EXIF orientation."""
-    return _read(path)[0]
+def load_rgb(path: Path, file: BinaryIO | None = None) -> np.ndarray:
+    """The photo at `path` (read from `file` where given: a zip's member, say) as uint8
+    HxWx3 RGB, upright per its EXIF orientation."""
+    return _read(path, file)[0]
 
 
 def load_rgba(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -173,10 +175,10 @@ def frame_count(path: Path) -> int:
         return 0
 
 
-def load_photo(path: Path, min_size: int) -> np.ndarray:
+def load_photo(path: Path, min_size: int, file: BinaryIO | None = None) -> np.ndarray:
     """load_rgb, for a photo that must be at least `min_size` px on each side; one too
     small raises ImageError too, its reason saying how small it is."""
-    photo = load_rgb(path)
+    photo = load_rgb(path, file)
     height, width = photo.shape[:2]
     if height < min_size or width < min_size:
         raise ImageError(path, f"{width}x{height} px is under {min_size} px")

@@ -1,4 +1,4 @@
-"""--mode=prepare: fill DATA_DIR/train and DATA_DIR/test from STL10 or from a photo collection.
+"""--mode=prepare: fill DATA_DIR/train and DATA_DIR/test from STL10, DIV2K or a photo collection.
 
 Each file is written under a temporary name and renamed (save_png), and a file that is
 already there is kept unless `overwrite` is asked for: a rerun finishes an interrupted
@@ -8,19 +8,23 @@ prepare, and photos that prepare did not write are never deleted or replaced.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import tarfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from srgan.data import stl10
+from srgan.data import div2k, stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
                                resize_bicubic, save_png)
-from srgan.data.prepare_options import HR_CHOICES, SOURCE_CHOICES, check_options, source_path
+from srgan.data.prepare_options import (HR_CHOICES, SOURCE_CHOICES, check_mirror, check_options,
+                                        source_path)
 from srgan.errors import UserError, shown
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
@@ -28,6 +32,8 @@ from srgan.metrics.color import rgb_to_y
 SPLITS = ("train", "test")
 # Under DATA_DIR: where the STL10 archive is downloaded and extracted.
 DOWNLOADS = "downloads"
+# A photo folder's share of photos put in test/ when --test_fraction is not given.
+DEFAULT_TEST_FRACTION = 0.1
 
 
 @dataclasses.dataclass
@@ -146,35 +152,47 @@ def detail(image: np.ndarray) -> float:
 
 
 def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 0,
-            test_fraction: float = 0.1, patch: int | None = None, test_patch: int | None = None,
-            min_detail: float = 0.0, overwrite: bool = False,
-            hr: str | None = None) -> PrepareSummary:
+            test_fraction: float | None = None, patch: int | None = None,
+            test_patch: int | None = None, min_detail: float = 0.0, overwrite: bool = False,
+            hr: str | None = None, mirror: str | None = None) -> PrepareSummary:
     """Fill `data_dir`/train and `data_dir`/test from `source` (see SOURCE_CHOICES).
 
     STL10: train -> train/, test -> test/, downsized to size x size (`hr` "downsize", the
     default) or kept at 96 px ("crop": training takes random crops of them), and the first
-    `unlabeled` unlabeled photos -> train/. A photo folder (searched recursively): each
-    photo goes whole to train/ or test/ (`test_fraction` of them, by the hash of its
-    path), or cut into `patch` x `patch` tiles (`test_patch` for the test photos, which
-    may then be tiles while the training photos stay whole), kept at full size (`hr`
-    "crop", the default) or each tile downsized to `size` ("downsize"); photos under
-    `size` px (or their tile size) are skipped, and so are tiles of less `detail` than
-    `min_detail`.
+    `unlabeled` unlabeled photos -> train/. DIV2K (downloaded from `mirror`, or the
+    official site, when `source` is "div2k"): its 800 training photos -> train/, its 100
+    validation photos -> test/. A photo folder (searched recursively): each photo goes to
+    train/ or test/ (`test_fraction` of them, 0.1 when not given, by the hash of its path).
+    DIV2K's and a folder's photos are kept whole or cut into `patch` x `patch` tiles
+    (`test_patch` for the test photos, which may then be tiles while the training photos
+    stay whole), kept at full size (`hr` "crop", the default) or each tile downsized to
+    `size` ("downsize"); photos under `size` px (or their tile size) are skipped, and so
+    are tiles of less `detail` than `min_detail`.
     """
     check_options(size, unlabeled, test_fraction, patch, test_patch, min_detail, hr)
     patches = {"train": patch, "test": patch if test_patch is None else test_patch}
     data_dir = Path(data_dir)
+    check_mirror(source, mirror)
     path = source_path(source)
+    div2k_sources = div2k.find_div2k(path) if path is not None else None
+    if source == div2k.SOURCE or div2k_sources is not None:
+        _photo_options_only(unlabeled, test_fraction, "DIV2K keeps its own split")
+        _check_downsize(hr, patch, "DIV2K")
+        label = "DIV2K" if div2k_sources is None else f"DIV2K from {path}"
+        if div2k_sources is None:
+            div2k_sources = div2k.fetch_div2k(data_dir / DOWNLOADS, mirror)
+        return _prepare_div2k(div2k_sources, data_dir, label, _Tiling(size, patches, min_detail,
+                                                                      _downsize_to(hr, size)),
+                              overwrite)
     if path is not None and path.is_dir() and stl10.find_stl10_folder(path) is None:
-        if unlabeled:
-            raise UserError("--unlabeled applies to STL10 only; leave it out for a photo folder")
-        if hr == "downsize" and patch is None:
-            raise UserError("--hr downsize for a photo folder needs --patch: tiles of PATCH px, "
-                            "each downsized to --size px (as STL10's 96 px photos to 48)")
-        downsize_to = size if hr == "downsize" else None
-        return _prepare_photos(path, data_dir, size, test_fraction, patches, min_detail, overwrite,
-                               downsize_to)
+        _photo_options_only(unlabeled, None, "")
+        _check_downsize(hr, patch, "a photo folder")
+        fraction = DEFAULT_TEST_FRACTION if test_fraction is None else test_fraction
+        return _prepare_photos(path, data_dir, fraction, _Tiling(size, patches, min_detail,
+                                                                 _downsize_to(hr, size)),
+                               overwrite)
     # STL10 from here on: the options are checked before a download or an extraction.
+    _photo_options_only(0, test_fraction, "STL10 keeps its own split")
     if hr == "crop":
         if size != 48:
             raise UserError(f"--size {size} applies to --hr downsize: --hr crop keeps STL10's "
@@ -183,8 +201,8 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
     if size > stl10.SIDE:
         raise UserError(f"--size {size} is larger than STL10's {stl10.SIDE} px photos")
     if patch is not None or test_patch is not None:
-        raise UserError("--patch and --test_patch apply to photo folders only; STL10 photos are "
-                        "written whole")
+        raise UserError("--patch and --test_patch apply to photo folders and DIV2K only; STL10 "
+                        "photos are written whole")
     if path is None:
         folder, label = stl10.fetch_stl10(data_dir / DOWNLOADS), "STL10"
     elif path.is_file():
@@ -195,6 +213,62 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
         folder = stl10.find_stl10_folder(path)
         label = f"STL10 from {folder}"
     return _prepare_stl10(folder, data_dir, label, size, unlabeled, overwrite)
+
+
+def _photo_options_only(unlabeled: int, test_fraction: float | None, why: str) -> None:
+    """UserError for an option the source at hand has no use for."""
+    if unlabeled:
+        raise UserError("--unlabeled applies to STL10 only; leave it out for other sources")
+    if test_fraction is not None:
+        raise UserError(f"--test_fraction applies to photo folders only: {why}")
+
+
+def _check_downsize(hr: str | None, patch: int | None, source: str) -> None:
+    if hr == "downsize" and patch is None:
+        raise UserError(f"--hr downsize for {source} needs --patch: tiles of PATCH px, each "
+                        "downsized to --size px (as STL10's 96 px photos to 48)")
+
+
+def _downsize_to(hr: str | None, size: int) -> int | None:
+    return size if hr == "downsize" else None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tiling:
+    """How whole photos become the files of a split: kept whole or cut into tiles."""
+
+    size: int  # the smallest side kept
+    patches: dict[str, int | None]  # each split's tile side, None to keep photos whole
+    min_detail: float
+    downsize_to: int | None  # each tile's side once downsized, None to keep it as cut
+
+    def side(self, split: str) -> int | None:
+        """The side every file of `split` has; None for whole photos."""
+        return None if self.patches[split] is None else self.downsize_to or self.patches[split]
+
+    def write(self, writer: _SplitWriter, split: str, name: str,
+              load: Callable[[int], np.ndarray], label: str, skipped: list[str]) -> None:
+        """Write the photo `load` gives as `name`.png, or as its tiles; a photo that
+        cannot be used goes into `skipped`."""
+        patch = self.patches[split]
+        if patch is None and not writer.needs(f"{name}.png"):
+            return
+        try:
+            photo = load(max(self.size, patch or 0))
+        except ImageError as error:
+            skipped.append(f"{shown(label)}: {error.reason}")
+            return
+        if patch is None:
+            writer.write(f"{name}.png", photo)
+            return
+        for r, c, tile in centred_tiles(photo, patch):
+            if self.downsize_to is not None and self.downsize_to != patch:
+                tile = resize_bicubic(tile, self.downsize_to, self.downsize_to)
+            if detail(tile) < self.min_detail:
+                continue
+            tile_name = f"{name}_r{r:02d}_c{c:02d}.png"
+            if writer.needs(tile_name):
+                writer.write(tile_name, tile)
 
 
 def _prepare_stl10(folder: Path, data_dir: Path, label: str, size: int, unlabeled: int,
@@ -224,9 +298,8 @@ def _prepare_stl10(folder: Path, data_dir: Path, label: str, size: int, unlabele
     return _summary(data_dir, label, writers, [])
 
 
-def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: float,
-                    patches: dict[str, int | None], min_detail: float,
-                    overwrite: bool, downsize_to: int | None) -> PrepareSummary:
+def _prepare_photos(folder: Path, data_dir: Path, test_fraction: float, tiling: _Tiling,
+                    overwrite: bool) -> PrepareSummary:
     outputs = [(data_dir / name).resolve() for name in (*SPLITS, DOWNLOADS)]
     if any(folder.resolve().is_relative_to(output) for output in outputs):
         raise UserError(f"--source {folder} is inside {data_dir}'s output folders: give the "
@@ -240,35 +313,27 @@ def _prepare_photos(folder: Path, data_dir: Path, size: int, test_fraction: floa
                         f"an stl10_binary folder. Give {SOURCE_CHOICES}.")
     relative_paths = [path.relative_to(folder).as_posix() for path in paths]
     names = photo_names(relative_paths)
-    # The side every file of a split has: its tiles', once downsized; None for whole photos.
-    sides = {split: None if patches[split] is None else downsize_to or patches[split]
-             for split in SPLITS}
-    writers = {split: _SplitWriter(data_dir / split, overwrite, side=sides[split])
+    writers = {split: _SplitWriter(data_dir / split, overwrite, side=tiling.side(split))
                for split in SPLITS}
     for path, relative in tqdm(list(zip(paths, relative_paths)), desc="photos", unit="photo"):
         split = split_for(relative, test_fraction)
-        writer, patch = writers[split], patches[split]
-        min_side = max(size, patch or 0)
-        name = names[relative]
-        if patch is None and not writer.needs(f"{name}.png"):
-            continue
-        try:
-            photo = load_photo(path, min_side)
-        except ImageError as error:
-            skipped.append(f"{shown(relative)}: {error.reason}")
-            continue
-        if patch is None:
-            writer.write(f"{name}.png", photo)
-            continue
-        for r, c, tile in centred_tiles(photo, patch):
-            if downsize_to is not None and downsize_to != patch:
-                tile = resize_bicubic(tile, downsize_to, downsize_to)
-            if detail(tile) < min_detail:
-                continue
-            tile_name = f"{name}_r{r:02d}_c{c:02d}.png"
-            if writer.needs(tile_name):
-                writer.write(tile_name, tile)
+        tiling.write(writers[split], split, names[relative],
+                     functools.partial(load_photo, path), relative, skipped)
     return _summary(data_dir, f"the photos in {folder}", writers, skipped)
+
+
+def _prepare_div2k(sources: dict[str, Path], data_dir: Path, label: str, tiling: _Tiling,
+                   overwrite: bool) -> PrepareSummary:
+    skipped: list[str] = []
+    with contextlib.ExitStack() as stack:
+        parts = div2k.list_parts(sources, stack)
+        writers = {split: _SplitWriter(data_dir / split, overwrite, side=tiling.side(split))
+                   for split in SPLITS}
+        for part, found in parts:
+            for photo in tqdm(found, desc=part.folder, unit="photo"):
+                tiling.write(writers[part.split], part.split, f"div2k_{photo.name}", photo.load,
+                             photo.label, skipped)
+    return _summary(data_dir, label, writers, skipped)
 
 
 def _summary(data_dir: Path, source: str, writers: dict[str, _SplitWriter],

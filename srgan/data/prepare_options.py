@@ -13,15 +13,19 @@ from srgan.errors import UserError
 HR_CHOICES = ("downsize", "crop")
 
 SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path of "
-                  "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, "
-                  "or a folder of your photos")
+                  "stl10_binary.tar.gz or of an extracted stl10_binary/ folder, div2k "
+                  "(downloads DIV2K's two HR zips, about 4 GB), a folder holding those zips "
+                  "or their extracted folders, or a folder of your photos")
+# The sources downloaded by name rather than read from a path.
+DOWNLOADED = ("stl10", "div2k")
+MIRROR_SCHEMES = ("http://", "https://")
 
 
 def source_path(source: str | None) -> Path | None:
-    """The file or folder --source names, checked to exist; None for stl10 (a download)."""
+    """The file or folder --source names, checked to exist; None for a download by name."""
     if source is None:
         raise UserError(f"--mode=prepare needs --source: {SOURCE_CHOICES}")
-    if source == "stl10":
+    if source in DOWNLOADED:
         return None
     path = Path(source).expanduser()
     if not path.exists():
@@ -29,7 +33,18 @@ def source_path(source: str | None) -> Path | None:
     return path
 
 
-def check_options(size: int, unlabeled: int, test_fraction: float, patch: int | None,
+def check_mirror(source: str | None, mirror: str | None) -> None:
+    """UserError unless --mirror is absent, or an http(s) URL given with --source div2k."""
+    if mirror is None:
+        return
+    if source != "div2k":
+        raise UserError("--mirror applies to --source div2k: the URL of the folder that holds "
+                        "DIV2K's two zips")
+    if not mirror.startswith(MIRROR_SCHEMES):
+        raise UserError(f"--mirror must be an http:// or https:// URL, got {mirror!r}")
+
+
+def check_options(size: int, unlabeled: int, test_fraction: float | None, patch: int | None,
                   test_patch: int | None, min_detail: float, hr: str | None = None) -> None:
     """UserError for the first option out of its range."""
     if hr not in (None, *HR_CHOICES):
@@ -39,7 +54,7 @@ def check_options(size: int, unlabeled: int, test_fraction: float, patch: int | 
                         f"got {size}")
     if unlabeled < 0:
         raise UserError(f"--unlabeled must not be negative, got {unlabeled}")
-    if not 0 <= test_fraction < 1:
+    if test_fraction is not None and not 0 <= test_fraction < 1:
         raise UserError(f"--test_fraction must be at least 0 and under 1, got {test_fraction}")
     for flag, tile in (("--patch", patch), ("--test_patch", test_patch)):
         if tile is not None and tile < size:
