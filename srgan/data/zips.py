@@ -11,7 +11,6 @@ from __future__ import annotations
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from srgan.errors import UserError, shown
@@ -85,9 +84,3 @@ def read_member(handle: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         raise _damaged(Path(handle.filename or "the archive"),
                        ValueError(f"{info.filename} holds {len(data)} bytes, not {info.file_size}"))
     return data
-
-
-def each_member(handle: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) for each of `infos`, read one at a time."""
-    for info in infos:
-        yield PurePosixPath(info.filename).name, read_member(handle, info)
