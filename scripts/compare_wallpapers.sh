@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's claim measured on real photos (README, "The seed's claim, measured"):
+# The seed's claim measured on real photos (docs/RESULTS.md, "The seed's claim, measured"):
 # SRGAN, W-SRGAN and the seed's model, each given MINUTES of MSE warm-up and then MINUTES
 # of GAN training on the wallpaper photos, scored on their 473 held-out 48 px tiles
 # beside bicubic; then the seed's model alone again from another random seed, for the

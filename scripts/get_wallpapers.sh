@@ -3,7 +3,7 @@
 # Debian's wallpaper packages, unpacked without installing, each picture downscaled
 # so its long side is at most 1024 px (more detail per crop, and a set that fits in
 # memory), written as PNG into OUT (default photos/wallpapers). Every figure in the
-# README was measured on this set, renders included; scripts/photo_set.py builds the
+# docs was measured on this set, renders included; scripts/photo_set.py builds the
 # photographs-only set from the manifest docs/data/photos.csv.
 #
 #   bash scripts/get_wallpapers.sh [OUT]

@@ -41,7 +41,7 @@ class TrainConfig:
     seed: int | None = None  # None: drawn once, then saved with the run
     content_loss: str = "ssim"
     vgg_weights: str = "imagenet"
-    # Not in the seed: ways to make the MSE warm-up learn faster (README, "Recipe").
+    # Not in the seed: ways to make the MSE warm-up learn faster (docs/MODEL.md, "The recipe that made it").
     # The defaults keep the seed's behaviour: the GAN phase's optimizer and rate,
     # constant, on hr_size crops.
     warmup_optimizer: str = "same"
@@ -58,7 +58,7 @@ class TrainConfig:
     init: str | None = None
     # auto (mixed_bfloat16 where the hardware runs it fast): at equal minutes of warm-up,
     # bfloat16 reached a higher held-out PSNR-Y and SSIM-Y than float32, whose quality per
-    # step it nearly matches (bench/time_to_quality.py; README, "Precision and speed").
+    # step it nearly matches (bench/time_to_quality.py; docs/PERFORMANCE.md).
     precision: str = "auto"
     jit: bool = False
     strategy: str = "auto"  # srgan/distribute.py

@@ -172,7 +172,7 @@ def resolve(name: str) -> tuple[tf.distribute.Strategy, str]:
     if name == "multiworker" or (name == "auto" and cluster):
         if cluster is None:
             raise UserError("--strategy multiworker needs TF_CONFIG naming a cluster of more "
-                            "than one task (README, \"Many GPUs and machines\")")
+                            "than one task (docs/PERFORMANCE.md, \"Many GPUs and machines\")")
         task = cluster["task"]
         strategy = _multiworker()
         return strategy, (f"MultiWorkerMirroredStrategy, {strategy.num_replicas_in_sync} "

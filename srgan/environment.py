@@ -26,7 +26,7 @@ DEFAULT_WAIT_S = 300
 # The jobs MultiWorkerMirroredStrategy runs: one chief at most, and workers.
 JOBS = ("chief", "worker")
 _EXAMPLE = ('TF_CONFIG must look like {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-            '"task": {"type": "worker", "index": 0}} (README, "Many GPUs and machines")')
+            '"task": {"type": "worker", "index": 0}} (docs/PERFORMANCE.md, "Many GPUs and machines")')
 
 
 class _Task(TypedDict):

@@ -27,7 +27,7 @@ _ALIASES = {"esrgan": "train"}
 TRAINING = ("train", "compare")
 USE = ("testing", "upscale", "export")
 
-# The shipped generator scores within 0.03 dB PSNR-Y of float32 in bfloat16 (README).
+# The shipped generator scores within 0.03 dB PSNR-Y of float32 in bfloat16 (docs/PERFORMANCE.md).
 INFERENCE_PRECISION = "auto"
 
 Add = Callable[..., None]
@@ -114,7 +114,7 @@ def _declare(add: Add) -> None:
         help="one device; mirrored: every GPU of this machine (or SRGAN_CPU_DEVICES logical "
              "CPUs); multiworker: the machines TF_CONFIG names; auto: multiworker where "
              "TF_CONFIG names a cluster, else mirrored where more than one device is visible, "
-             "else one (README, \"Many GPUs and machines\")")
+             "else one (docs/PERFORMANCE.md, \"Many GPUs and machines\")")
     add("training", TRAINING, "--jit", action="store_true",
         help="compile the training steps with XLA (jit_compile=True)")
     add("training", ("compare",), "--minutes", type=finite_float, default=None,

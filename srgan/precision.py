@@ -52,7 +52,7 @@ def resolve(precision: str) -> tuple[str, str]:
     """(the policy name `precision` stands for here, why), resolving 'auto'.
 
     'auto' is mixed_bfloat16 where the hardware runs it fast and float32 elsewhere: on
-    this project's measurements bfloat16 trains to the same quality (README).
+    this project's measurements bfloat16 trains to the same quality (docs/PERFORMANCE.md).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {PRECISIONS}")

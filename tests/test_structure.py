@@ -410,13 +410,3 @@ def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_re
     assert saved == str(tmp_path / "ckpt-4") and float(read_arrays(saved)[EPSILON]) == norm.EPSILON
     again, _, _ = load_generator(tmp_path)
     np.testing.assert_allclose(again.predict(lr, verbose=0), before, atol=1e-5)
-
-
-@pytest.mark.parametrize("mode, title", [("train", "Training flags"), ("upscale", "Upscale flags")])
-def test_the_readmes_flag_tables_name_every_flag_of_their_mode(mode, title):
-    section = (ROOT / "README.md").read_text().split(f"### {title}\n", 1)[1].split("\n#", 1)[0]
-    documented = set(re.findall(r"^\| `(--[a-z_]+)`", section, re.MULTILINE))
-    taken = {action.option_strings[0] for action in flags.build_parser(mode)._actions
-             if action.option_strings and action.option_strings[0] not in ("-h", "--mode")}
-    assert documented == taken, (f"undocumented: {sorted(taken - documented)}; "
-                                 f"no such flag: {sorted(documented - taken)}")

@@ -19,7 +19,7 @@ def check_size(path: Path, width: int, height: int) -> None:
     """UserError where the photo is too small to enlarge faithfully."""
     if min(height, width) < MIN_SIDE:
         raise UserError(f"{shown(path)} is {width}x{height} px, under the {MIN_SIDE} px a side "
-                        "that upscale enlarges faithfully (README, \"Upscaling your photos\")")
+                        "that upscale enlarges faithfully (docs/USAGE.md, \"Upscaling your photos\")")
 
 
 def photo_inputs(source: Path, recursive: bool = False) -> tuple[list[Path], list[str]]:

@@ -35,7 +35,7 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
         n_train, n_test = build_demo_set(data_dir, config.hr_size)
         log.info(f"{train_dir} was empty: built the demo set from scikit-image's photos "
             f"({n_train} training and {n_test} test patches of {config.hr_size} px). "
-            "See the README to train on STL10 instead.")
+            "See docs/DATA.md to train on STL10 or DIV2K instead.")
     photos, skipped = load_photo_set(train_dir, config.hr_size)
     if skipped:
         log.info(f"skipped {len(skipped)} file(s) in {train_dir}:\n  " + "\n  ".join(skipped))
