@@ -11,16 +11,9 @@
 set -euo pipefail
 MINUTES="${1:-30}"
 PYTHON="${PYTHON:-python}"
-if [ ! -d data_wallpapers/test ]; then
-  bash scripts/get_wallpapers.sh photos/wallpapers
-  "$PYTHON" main.py --mode=prepare --source photos/wallpapers --data_dir data_wallpapers \
-    --test_patch 48 --min_detail 6
-fi
-if [ ! -d data_photos/test ]; then
-  "$PYTHON" scripts/photo_set.py build photos/debian
-  "$PYTHON" main.py --mode=prepare --source photos/debian --data_dir data_photos \
-    --test_patch 48 --min_detail 6
-fi
+source scripts/data_sets.sh
+wallpaper_data
+photo_data
 for set in wallpapers photos; do
   "$PYTHON" main.py --data_dir "data_$set" --checkpoint_dir "runs/ft_$set" --init pretrained \
     --seed 1 --n_epoch_init 1000 --n_epoch 0 --minutes_init "$MINUTES" --vgg_weights none \

@@ -13,11 +13,8 @@
 set -euo pipefail
 MINUTES="${1:-10}"
 PYTHON="${PYTHON:-python}"
-if [ ! -d data_wallpapers/test ]; then
-  bash scripts/get_wallpapers.sh photos/wallpapers
-  "$PYTHON" main.py --mode=prepare --source photos/wallpapers --data_dir data_wallpapers \
-    --test_patch 48 --min_detail 6
-fi
+source scripts/data_sets.sh
+wallpaper_data
 BUDGET=(--n_epoch_init 100 --minutes_init "$MINUTES" --n_epoch 100 --minutes "$MINUTES")
 run() {  # run SEED CHECKPOINT_DIR NAME [compare flags...]
   local seed="$1" checkpoint_dir="$2" name="$3"
