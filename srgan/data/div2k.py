@@ -35,7 +35,6 @@ class Part:
     # loaders record for the official files.
     md5: str
     archive_bytes: int  # about; assumed for the free-space check when the server does not say
-    photos: int
 
     @property
     def archive(self) -> str:
@@ -43,10 +42,9 @@ class Part:
 
 
 PARTS = (
-    Part("DIV2K_train_HR", "train", "bdc2d9338d4e574fe81bf7d158758658", 3_530_000_000, 800),
-    Part("DIV2K_valid_HR", "test", "9fcdda83005c5e5997799b69f955ff88", 449_000_000, 100),
+    Part("DIV2K_train_HR", "train", "bdc2d9338d4e574fe81bf7d158758658", 3_530_000_000),
+    Part("DIV2K_valid_HR", "test", "9fcdda83005c5e5997799b69f955ff88", 449_000_000),
 )
-SOURCE = "div2k"
 
 
 def find_div2k(path: Path) -> dict[str, Path] | None:

@@ -23,8 +23,8 @@ from tqdm import tqdm
 from srgan.data import div2k, stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
                                resize_bicubic, save_png)
-from srgan.data.prepare_options import (HR_CHOICES, SOURCE_CHOICES, check_mirror, check_options,
-                                        source_path)
+from srgan.data.prepare_options import (DIV2K, HR_CHOICES, SOURCE_CHOICES, check_mirror,
+                                        check_options, source_path)
 from srgan.errors import UserError, shown
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
@@ -175,7 +175,7 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
     check_mirror(source, mirror)
     path = source_path(source)
     div2k_sources = div2k.find_div2k(path) if path is not None else None
-    if source == div2k.SOURCE or div2k_sources is not None:
+    if source == DIV2K or div2k_sources is not None:
         _photo_options_only(unlabeled, test_fraction, "DIV2K keeps its own split")
         _check_downsize(hr, patch, "DIV2K")
         label = "DIV2K" if div2k_sources is None else f"DIV2K from {path}"

@@ -17,7 +17,8 @@ SOURCE_CHOICES = ("stl10 (downloads the STL10 archive, about 2.6 GB), the path o
                   "(downloads DIV2K's two HR zips, about 4 GB), a folder holding those zips "
                   "or their extracted folders, or a folder of your photos")
 # The sources downloaded by name rather than read from a path.
-DOWNLOADED = ("stl10", "div2k")
+STL10, DIV2K = "stl10", "div2k"
+DOWNLOADED = (STL10, DIV2K)
 MIRROR_SCHEMES = ("http://", "https://")
 
 
@@ -37,7 +38,7 @@ def check_mirror(source: str | None, mirror: str | None) -> None:
     """UserError unless --mirror is absent, or an http(s) URL given with --source div2k."""
     if mirror is None:
         return
-    if source != "div2k":
+    if source != DIV2K:
         raise UserError("--mirror applies to --source div2k: the URL of the folder that holds "
                         "DIV2K's two zips")
     if not mirror.startswith(MIRROR_SCHEMES):

@@ -30,8 +30,8 @@ def _damaged(archive: Path, error: Exception) -> UserError:
                      "delete it and download it again.")
 
 
-def _refusal(archive: Path, info: zipfile.ZipInfo) -> str | None:
-    """Why `info` makes `archive` unsafe to read, or None."""
+def _refusal(info: zipfile.ZipInfo) -> str | None:
+    """Why member `info` makes its archive unsafe to read, or None."""
     name = PurePosixPath(info.filename.replace("\\", "/"))
     if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
         return "a path outside the archive's folder"
@@ -55,7 +55,7 @@ def open_archive(archive: Path) -> zipfile.ZipFile:
     except _DAMAGED as error:
         raise _damaged(archive, error) from error
     for info in handle.infolist():
-        reason = _refusal(archive, info)
+        reason = _refusal(info)
         if reason is not None:
             handle.close()
             raise UserError(f"{archive} holds {shown(info.filename)}, {reason}: refusing to "
