@@ -4,8 +4,8 @@
                                    [--precision float32|mixed_bfloat16] [--backends tensorflow,jax]
                                    [--peak_tflops T]
 
-Each backend runs in a fresh process (KERAS_BACKEND set, the project's own steps: srgan/steps.py
-under TensorFlow, srgan/jax_steps.py under JAX) and times the MSE warm-up step and the GAN
+Each backend runs in a fresh process (KERAS_BACKEND set, the project's own steps: srgan/training/tf_steps.py
+under TensorFlow, srgan/training/jax_steps.py under JAX) and times the MSE warm-up step and the GAN
 step (critic update + generator update, no VGG term), the median of --steps calls after one
 that compiles. Where TensorFlow is importable, the same run times the float32 and bfloat16
 yardsticks (bench/common.py) and every figure is also a ratio to the conv of its precision.
@@ -28,10 +28,10 @@ SIDE = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 import keras, numpy as np
-from srgan import precision
+from srgan.runtime import precision
 from srgan.config import TrainConfig
-from srgan.evaluation.testing import device_name
-from srgan.registry import build_networks
+from srgan.runtime.backends import device_name
+from srgan.models.registry import build_networks
 from srgan.training import loop, recipe
 from srgan.training.draws import penalty_draws
 
@@ -40,9 +40,9 @@ config = TrainConfig(features=args["features"], blocks=args["blocks"], vgg_weigh
 with precision.policy(args["precision"]):
     keras.utils.set_random_seed(0)
     generator, critic = build_networks("seed", args["features"], args["blocks"], 48)
-    _, content = loop.model_losses(config)
+    _, content = recipe.model_losses(config)
 generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
-steps = loop.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, None,
+steps = recipe.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, None,
                                 content)
 rng = np.random.default_rng(0)
 batch = args["batch_size"]

@@ -23,8 +23,8 @@ from common import (build_train_steps, live_flops, matmul_gflops, step_flops,  #
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from srgan.evaluation.testing import device_name  # noqa: E402
-from srgan.registry import NAMES as MODELS  # noqa: E402
+from srgan.runtime.backends import device_name  # noqa: E402
+from srgan.models.registry import NAMES as MODELS  # noqa: E402
 from srgan.training.draws import penalty_draws  # noqa: E402
 
 

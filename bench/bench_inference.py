@@ -29,10 +29,10 @@ import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from srgan.data.degrade import from_model, to_model  # noqa: E402
-from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.runtime.backends import device_name  # noqa: E402
 from srgan.inference.upscale import DEFAULT_TILE, context_margin, make_predictor, tile_margin, upscale_array  # noqa: E402
-from srgan.models import build_generator  # noqa: E402
-from srgan.precision import policy as dtype_policy  # noqa: E402
+from srgan.models.generator import build_generator  # noqa: E402
+from srgan.runtime.precision import policy as dtype_policy  # noqa: E402
 
 
 # RUSAGE_CHILDREN's peak is the largest of all children so far, so each upscale runs

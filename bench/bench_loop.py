@@ -33,7 +33,7 @@ from PIL import Image  # noqa: E402
 from skimage import data as skdata  # noqa: E402
 
 from srgan.config import TrainConfig  # noqa: E402
-from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.runtime.backends import device_name  # noqa: E402
 from srgan.training.draws import penalty_draws  # noqa: E402
 
 CROP = 48

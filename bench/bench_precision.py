@@ -29,12 +29,12 @@ import tensorflow as tf  # noqa: E402
 
 from srgan.config import TrainConfig  # noqa: E402
 from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
-from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.runtime.backends import device_name  # noqa: E402
 from srgan.evaluation.validation import Validator  # noqa: E402
 from srgan.losses.content import content_loss  # noqa: E402
-from srgan.precision import policy as dtype_policy  # noqa: E402
-from srgan.registry import build_networks  # noqa: E402
-from srgan.steps import TrainSteps  # noqa: E402
+from srgan.runtime.precision import policy as dtype_policy  # noqa: E402
+from srgan.models.registry import build_networks  # noqa: E402
+from srgan.training.tf_steps import TrainSteps  # noqa: E402
 from srgan.training.batchnorm import recompute_batchnorm_statistics  # noqa: E402
 from srgan.training.recipe import optimizers  # noqa: E402
 from srgan.training.draws import penalty_draws  # noqa: E402

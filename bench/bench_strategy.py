@@ -24,15 +24,15 @@ CHILD = "--child"
 
 
 def child(args) -> None:
-    from srgan.distribute import resolve, split_cpu_devices
+    from srgan.runtime.distribute import resolve, split_cpu_devices
     split_cpu_devices()
     import keras
     import numpy as np
     import tensorflow as tf
 
     from srgan.config import TrainConfig
-    from srgan.registry import build_networks
-    from srgan.training import loop, recipe
+    from srgan.models.registry import build_networks
+    from srgan.training import recipe
     from srgan.training.draws import penalty_draws
 
     strategy, why = resolve("auto")
@@ -40,11 +40,11 @@ def child(args) -> None:
     with strategy.scope():
         keras.utils.set_random_seed(0)
         generator, critic = build_networks("seed", args.features, args.blocks, 48)
-        vgg, content = loop.model_losses(config)
+        vgg, content = recipe.model_losses(config)
         generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
         generator_optimizer.build(generator.trainable_variables)
         critic_optimizer.build(critic.trainable_variables)
-    steps = loop.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, vgg,
+    steps = recipe.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, vgg,
                                     content, strategy=strategy)
     hr = np.random.default_rng(0).uniform(-1, 1, (args.batch_size, 48, 48, 3)).astype("float32")
     data = tf.data.Dataset.from_tensors((tf.image.resize(hr, (12, 12)), hr))

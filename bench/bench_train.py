@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: E402
 
 from srgan.data.demo import build_demo_set  # noqa: E402
 from srgan.data.pipeline import load_photo_set, training_dataset  # noqa: E402
-from srgan.evaluation.testing import device_name  # noqa: E402
+from srgan.runtime.backends import device_name  # noqa: E402
 from srgan.training.draws import penalty_draws  # noqa: E402
 
 

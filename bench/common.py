@@ -10,7 +10,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from srgan.cli import import_tensorflow_quietly  # noqa: E402
+from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
@@ -147,17 +147,16 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     baselines."""
     import keras
 
-    from srgan import registry
     from srgan.config import TrainConfig
-    from srgan.precision import policy as dtype_policy
-    from srgan.training.loop import step_class
-    from srgan.training.recipe import optimizers
+    from srgan.models import registry
+    from srgan.runtime.precision import policy as dtype_policy
+    from srgan.training.recipe import optimizers, recipe, step_class
 
     config = config or TrainConfig(model=model, vgg_weights="random")
     keras.utils.set_random_seed(0)
     with dtype_policy(policy):
         generator, critic = registry.build_networks(model, features, blocks, 48, config.weights_init)
-        vgg, content = registry.spec(model).losses(config, _random_vgg)
+        vgg, content = recipe(model).losses(config, _random_vgg)
     generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
         config, loss_scale=policy == "mixed_float16")
     generator_optimizer.build(generator.trainable_variables)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srgan.cli import import_tensorflow_quietly  # noqa: E402
+from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
@@ -46,12 +46,12 @@ def sweep(args: argparse.Namespace) -> None:
     from common import yardsticks
     from srgan.config import TrainConfig
     from srgan.data.pipeline import load_photo_set, training_dataset
-    from srgan.evaluation.testing import device_name
+    from srgan.runtime.backends import device_name
     from srgan.evaluation.validation import Validator
     from srgan.losses.content import content_loss
-    from srgan.precision import policy as dtype_policy
-    from srgan.registry import build_networks
-    from srgan.steps import TrainSteps
+    from srgan.runtime.precision import policy as dtype_policy
+    from srgan.models.registry import build_networks
+    from srgan.training.tf_steps import TrainSteps
     from srgan.training.batchnorm import recompute_batchnorm_statistics
     from srgan.training.recipe import optimizers
 

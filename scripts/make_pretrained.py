@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srgan.cli import import_tensorflow_quietly  # noqa: E402
+from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
@@ -28,7 +28,8 @@ from srgan.errors import UserError, exit_status  # noqa: E402
 from srgan.files import atomic_path, read_json, write_text  # noqa: E402
 from srgan.inference import pretrained  # noqa: E402
 from srgan.inference.restore import load_generator  # noqa: E402
-from srgan.models import build_generator, norm  # noqa: E402
+from srgan.models import norm  # noqa: E402
+from srgan.models.generator import build_generator  # noqa: E402
 
 _RESTORE = "fix it, or restore it (git checkout -- srgan/pretrained)"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from srgan.cli import import_tensorflow_quietly  # noqa: E402
+from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 
@@ -25,7 +25,7 @@ import math  # noqa: E402
 
 from srgan.errors import UserError, exit_status  # noqa: E402
 from srgan.evaluation.curve import read_validation_curve  # noqa: E402
-from srgan.flags import finite_float  # noqa: E402
+from srgan.cli.flags import finite_float  # noqa: E402
 
 WIDTH, HEIGHT, PAD = 640, 360, 56
 

@@ -1,19 +1,19 @@
 """A training run's settings: the seed's hyper-parameters as defaults.
 
 A run saves them as settings.json beside its checkpoints (srgan/run/settings.py), so
-that resuming, testing and exporting rebuild the same networks without the flags.
-A model's default rate and the valid model names are the registry's, so this module
-sits above it: nothing the registry builds may import it (docs/ARCHITECTURE.md).
+that resuming, testing and exporting rebuild the same networks without the flags; so
+every mode reads them, and this module sits below the run folder and inference. The
+valid model names are the registry's; a model's default rate is its training recipe's
+(srgan/training/recipe.py), which fills it in when a run starts.
 """
 
 import dataclasses
 
-from srgan import registry
 from srgan.errors import UserError
 from srgan.losses import CONTENT_LOSSES
+from srgan.models import registry
+from srgan.runtime import PRECISIONS, STRATEGIES
 
-PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
-STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 # rmsprop is TF1's rule (the seed's reference), keras_rmsprop Keras' (srgan/training/rmsprop.py).
 OPTIMIZERS = ("rmsprop", "keras_rmsprop", "adam")
 WARMUP_OPTIMIZERS = ("same", *OPTIMIZERS)
@@ -32,7 +32,7 @@ class TrainConfig:
     blocks: int = 16
     hr_size: int = 48
     batch_size: int = 16
-    lr_init: float | None = None  # None: the model's rate (srgan/registry.py)
+    lr_init: float | None = None  # None: the model's rate (its recipe, srgan/training/recipe.py)
     lr_decay: float = 0.5
     decay_every: int | None = None  # None: n_epoch // 2, as the seed
     n_epoch: int = 10000
@@ -45,7 +45,7 @@ class TrainConfig:
     # The defaults keep the seed's behaviour: the GAN phase's optimizer and rate,
     # constant, on hr_size crops.
     warmup_optimizer: str = "same"
-    warmup_lr: float | None = None  # None: lr_init
+    warmup_lr: float | None = None  # None: the GAN phase's rate
     warmup_schedule: str = "constant"
     warmup_crop: int | None = None  # HR px of warm-up crops; None: hr_size
     # A wall-clock budget for the warm-up, and the length in steps the run fits to it once
@@ -61,18 +61,13 @@ class TrainConfig:
     # step it nearly matches (bench/time_to_quality.py; docs/PERFORMANCE.md).
     precision: str = "auto"
     jit: bool = False
-    strategy: str = "auto"  # srgan/distribute.py
+    strategy: str = "auto"  # srgan/runtime/distribute.py
     val_images: int = 64
     bn_batches: int = 32
     data_dir: str = "data2017"
     checkpoint_dir: str = "checkpoint"
 
     def __post_init__(self) -> None:
-        if self.lr_init is None:
-            known = registry.MODELS.get(self.model, registry.MODELS["seed"])
-            self.lr_init = known.learning_rate
-        if self.warmup_lr is None:
-            self.warmup_lr = self.lr_init
         if self.warmup_crop is None:
             self.warmup_crop = self.hr_size
 
@@ -101,9 +96,9 @@ class TrainConfig:
             raise UserError(f"--decay_every must be at least 1, got {self.decay_every}")
         if self.hr_size % 4:
             raise UserError(f"the HR size must be a multiple of 4, got {self.hr_size}")
-        if not (self.lr_init > 0 and 0 < self.lr_decay <= 1):
+        if not ((self.lr_init is None or self.lr_init > 0) and 0 < self.lr_decay <= 1):
             raise UserError("--lr_init must be positive and --lr_decay in (0, 1]")
-        if not self.warmup_lr > 0:
+        if self.warmup_lr is not None and not self.warmup_lr > 0:
             raise UserError(f"--warmup_lr must be positive, got {self.warmup_lr}")
         if self.warmup_crop < 4 or self.warmup_crop % 4:
             raise UserError(f"--warmup_crop must be a positive multiple of 4, got {self.warmup_crop}")
@@ -137,10 +132,3 @@ def check_time_budget(n_epoch_init: int, minutes_init: float | None,
     if minutes_init is not None and n_epoch_init == 0:
         raise UserError("--minutes_init is the warm-up's budget: give --n_epoch_init too "
                         "(the most warm-up epochs, if the minutes last)")
-
-
-def check_global_batch(batch_size: int, replicas: int) -> None:
-    """UserError unless the global batch splits evenly over the replicas."""
-    if batch_size % replicas:
-        raise UserError(f"--batch_size {batch_size} (the global batch) does not split evenly "
-                        f"over {replicas} replicas; give a multiple of {replicas}")

@@ -11,7 +11,7 @@ import skimage.data
 from PIL import Image
 
 from srgan.config import TrainConfig
-from srgan.registry import build_networks
+from srgan.models.registry import build_networks
 from srgan.run.folder import read_arrays, standing
 from srgan.run.settings import save_settings
 from srgan.run.state import RunState

@@ -66,7 +66,7 @@ def _missing_backend() -> str:
     ("numpy", "KERAS_BACKEND is numpy: the command line runs on tensorflow and jax."),
 ])
 def test_a_backend_the_command_line_cannot_run_on_is_one_line_naming_the_installed(backend, says):
-    from srgan import environment
+    from srgan.runtime import environment
 
     backend = _missing_backend() if backend == "missing" else backend
     installed = ", ".join(environment.installed_backends())
@@ -95,7 +95,7 @@ def test_what_jax_does_not_run_is_one_line(tmp_path, flags, says):
 
 
 def test_keras_json_names_the_backend_where_the_environment_does_not(tmp_path, monkeypatch):
-    from srgan import environment
+    from srgan.runtime import environment
     from srgan.errors import UserError
 
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
@@ -214,12 +214,12 @@ OPTIMIZERS = {"rmsprop": "TF1RMSprop(1e-3)", "adam": "keras.optimizers.Adam(1e-3
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
     # A tiny seed generator, the seed's RMSProp (TF1's rule) or Adam, the same batches:
-    # JAX's compiled step (srgan/jax_steps.py) against TensorFlow's (srgan/steps.py).
+    # JAX's compiled step (srgan/training/jax_steps.py) against TensorFlow's (srgan/training/tf_steps.py).
     import keras
     import tensorflow as tf
 
-    from srgan.registry import build_networks
-    from srgan.steps import TrainSteps
+    from srgan.models.registry import build_networks
+    from srgan.training.tf_steps import TrainSteps
     from srgan.training.rmsprop import TF1RMSprop
 
     keras.utils.set_random_seed(9)
@@ -234,8 +234,8 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
     losses = [float(steps.warmup_step(tf.constant(x), tf.constant(y))["content"])
               for x, y in zip(lr, hr)]
     jax = under_jax(tmp_path, (
-        "from srgan.jax_steps import JaxSteps\n"
-        "from srgan.registry import build_networks\n"
+        "from srgan.training.jax_steps import JaxSteps\n"
+        "from srgan.models.registry import build_networks\n"
         "from srgan.training.rmsprop import TF1RMSprop\n"
         "generator, critic = build_networks('seed', 4, 1, 48)\n"
         f"generator.load_weights({str(tmp_path / 'generator.weights.h5')!r})\n"
@@ -261,8 +261,8 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
 
 LOSS_SCALED = (
     "from srgan.config import TrainConfig\n"
-    "from srgan.precision import policy\n"
-    "from srgan.registry import build_networks\n"
+    "from srgan.runtime.precision import policy\n"
+    "from srgan.models.registry import build_networks\n"
     "from srgan.training import loop, recipe\n"
     "with policy('mixed_float16'):\n"
     "    generator, critic = build_networks('seed', 4, 1, 48)\n"
@@ -270,7 +270,7 @@ LOSS_SCALED = (
     "critic.load_weights(data_dir + '/critic.weights.h5')\n"
     "config = TrainConfig(features=4, blocks=1, vgg_weights='none')\n"
     "g_opt, c_opt, _ = recipe.optimizers(config, loss_scale=True)\n"
-    "steps = loop.step_class('seed')(generator, critic, g_opt, c_opt, None, loop.model_losses(config)[1])\n"
+    "steps = recipe.step_class('seed')(generator, critic, g_opt, c_opt, None, recipe.model_losses(config)[1])\n"
     "steps.set_learning_rate(1e-3)\n"
     "terms = [steps.warmup_step(data['lr'][0], data['hr'][0])['content'],\n"
     "         steps.critic_step(data['lr'][1], data['hr'][1], data['epsilon'])['critic'],\n"
@@ -297,8 +297,8 @@ def test_jax_keeps_the_loss_scale_under_mixed_float16(tmp_path):
     # LossScaleOptimizers, the same program under each backend.
     import keras
 
-    from srgan.precision import policy
-    from srgan.registry import build_networks
+    from srgan.runtime.precision import policy
+    from srgan.models.registry import build_networks
     from srgan.training.draws import penalty_draws
 
     with policy("mixed_float16"):
@@ -344,13 +344,13 @@ GAN_CASES = {"seed": {**_TIGHT, "content": "ssim_loss"},
 def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
     # Each model, tiny, the seed's RMSProp: critic and generator steps (for the seed's, MSE
     # for two, then the SSIM content loss), the same penalty draws, JAX's steps
-    # (srgan/jax_steps.py) against TensorFlow's (srgan/steps.py).
+    # (srgan/training/jax_steps.py) against TensorFlow's (srgan/training/tf_steps.py).
     import keras
     import tensorflow as tf
 
     from srgan.losses import content as contents
-    from srgan.registry import build_networks
-    from srgan.training import loop
+    from srgan.models.registry import build_networks
+    from srgan.training import recipe
     from srgan.training.draws import penalty_draws
     from srgan.training.rmsprop import TF1RMSprop
 
@@ -365,7 +365,7 @@ def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
                    for _ in range(count)]).astype(np.float32)
     lr = np.stack([np.asarray(to_model(downsample((crops + 1) * 127.5))) for crops in hr])
     epsilon = np.stack([penalty_draws(10, step, batch) for step in range(count)])
-    steps = loop.step_class(model)(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3), None,
+    steps = recipe.step_class(model)(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3), None,
                                    getattr(contents, loss))
     expected = []
     for i in range(count):
@@ -374,13 +374,13 @@ def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
         expected.append({name: float(value) for name, value in terms.items()})
     jax = under_jax(tmp_path, (
         f"from srgan.losses.content import {loss}\n"
-        "from srgan.registry import build_networks\n"
-        "from srgan.training import loop\n"
+        "from srgan.models.registry import build_networks\n"
+        "from srgan.training import recipe\n"
         "from srgan.training.rmsprop import TF1RMSprop\n"
         f"generator, critic = build_networks({model!r}, 4, 1, 48)\n"
         f"generator.load_weights({str(tmp_path / 'generator.weights.h5')!r})\n"
         f"critic.load_weights({str(tmp_path / 'critic.weights.h5')!r})\n"
-        f"steps = loop.step_class({model!r})(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3),\n"
+        f"steps = recipe.step_class({model!r})(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3),\n"
         f"                                   None, {loss})\n"
         f"for i in range({count}):\n"
         "    lr, hr = data['lr'][i], data['hr'][i]\n"

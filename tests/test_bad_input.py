@@ -15,11 +15,13 @@ from typing import Annotated, Literal, NotRequired, TypedDict
 import pytest
 from PIL import Image
 
-from srgan import cli, compare, distribute, environment, schema
+from srgan import cli, schema
+from srgan.cli import parse_args
 from srgan.errors import UserError
-from srgan.flags import parse_args
 from srgan.inference import pretrained
 from srgan.run import best
+from srgan.runtime import distribute, environment, startup
+from srgan.training import compare
 from tests.helpers import photo, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,7 +320,7 @@ def test_ctrl_c_while_tensorflow_imports_is_one_line_and_status_130(tmp_path, mo
         monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "import_tensorflow_quietly", interrupted)
+    monkeypatch.setattr(startup, "import_tensorflow_quietly", interrupted)
     Image.fromarray(photo(10, 14)).save(tmp_path / "photo.png")
     assert cli.main(["--mode=upscale", f"--input={tmp_path / 'photo.png'}",
                      f"--output={tmp_path / 'out'}"]) == 130

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srgan import distribute
+from srgan.runtime import distribute
 from srgan.errors import UserError
 from srgan.training import loop, recipe
 from tests.helpers import checkpoint_values, tiny_config
@@ -35,12 +35,12 @@ ACROSS_REPLICAS = {"rtol": 1e-2, "atol": 1e-3}
 STEP_SCRIPT = '''
 import sys
 sys.path.insert(0, {root!r})
-from srgan.distribute import split_cpu_devices
+from srgan.runtime.distribute import split_cpu_devices
 split_cpu_devices()
 import keras, numpy as np, tensorflow as tf
 from srgan.config import TrainConfig
-from srgan.distribute import resolve
-from srgan.registry import build_networks
+from srgan.runtime.distribute import resolve
+from srgan.models.registry import build_networks
 from srgan.training import loop, recipe
 from srgan.training.draws import penalty_draws
 
@@ -56,13 +56,13 @@ def one_step_each(model, strategy):
         # SRGAN's BatchNorm are so small that float32 rounding in the replicas' synchronized
         # statistics moves a weight by 1.2e-3 after one step; this test is about exactness.
         generator, critic = build_networks(model, 4, 1, 48, init="glorot")
-        vgg, content = loop.model_losses(config)
+        vgg, content = recipe.model_losses(config)
         # Plain SGD: a weight's change is the gradient times the rate, so comparing
         # weights compares gradients (RMSProp and Adam would amplify rounding).
         optimizers = keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3)
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
-    steps = loop.step_class(model)(generator, critic, *optimizers, vgg,
+    steps = recipe.step_class(model)(generator, critic, *optimizers, vgg,
                                    content, strategy=strategy)
     data = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4)
     if steps.replicas > 1:
@@ -87,18 +87,18 @@ for model in ("seed", "srgan", "wsrgan"):
                       "statistics": max([float(np.abs(a - b).max())
                                          for a, b in zip(one_statistics, statistics)], default=0.0)}}
 # Mixed precision on two replicas: float16 with its loss scale, bfloat16 without.
-from srgan.precision import policy
+from srgan.runtime.precision import policy
 for precision in ("mixed_float16", "mixed_bfloat16"):
     strategy = resolve("mirrored")[0]
     with strategy.scope(), policy(precision):
         keras.utils.set_random_seed(3)
         generator, critic = build_networks("seed", 4, 1, 48)
         config = TrainConfig(features=4, blocks=1, vgg_weights="none", seed=3)
-        vgg, content = loop.model_losses(config)
+        vgg, content = recipe.model_losses(config)
         optimizers = recipe.optimizers(config, loss_scale=precision == "mixed_float16")[:2]
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
-    steps = loop.step_class("seed")(generator, critic, *optimizers, vgg,
+    steps = recipe.step_class("seed")(generator, critic, *optimizers, vgg,
                                     content, strategy=strategy)
     x, y = next(iter(strategy.experimental_distribute_dataset(
         tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4))))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from srgan import flags
+from srgan import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "bench" / "README.md",
@@ -56,7 +56,7 @@ def test_the_readme_is_a_front_page():
 def test_the_flag_tables_name_every_flag_of_their_mode(mode, page, title):
     section = (ROOT / page).read_text().split(f"## {title}\n", 1)[1].split("\n#", 1)[0]
     documented = set(re.findall(r"^\| `(--[a-z_]+)`", section, re.MULTILINE))
-    taken = {action.option_strings[0] for action in flags.build_parser(mode)._actions
+    taken = {action.option_strings[0] for action in cli.build_parser(mode)._actions
              if action.option_strings and action.option_strings[0] not in ("-h", "--mode")}
     assert documented == taken, (f"undocumented: {sorted(taken - documented)}; "
                                  f"no such flag: {sorted(documented - taken)}")

@@ -11,7 +11,7 @@ from test_testing import sr_of, write_run
 from srgan.cli import main
 from srgan.inference.export import export_generator
 from srgan.inference.upscale import context_margin
-from srgan.models import build_generator
+from srgan.models.generator import build_generator
 
 
 TILE = 16

@@ -13,13 +13,15 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from srgan import cli, compare, grids
+from srgan import cli
+from srgan.training import compare
+from srgan.evaluation import grids
 from srgan.evaluation import provenance, report
 from srgan.evaluation.curve import VALIDATION_TAG, validation_at
 from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.upscale import output_names
-from srgan.registry import build_generator_for
+from srgan.models.registry import build_generator_for
 from srgan.training import loop, samples
 from tests.helpers import photo, tiny_config, write_run
 

@@ -27,7 +27,7 @@ import json, os, signal, sys
 sys.modules["tensorflow"] = None  # as on the accelerator machine
 sys.path.insert(0, {root!r})
 import keras
-from srgan import jax_steps
+from srgan.training import jax_steps
 from srgan.cli import main
 
 data, common, folders = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -128,8 +128,8 @@ sys.path.insert(0, {root!r})
 import keras, numpy as np
 from srgan.cli import main
 from srgan.config import TrainConfig
-from srgan.registry import build_networks
-from srgan.training import jax_devices, loop
+from srgan.models.registry import build_networks
+from srgan.training import jax_devices, recipe
 from srgan.training.draws import penalty_draws
 
 data, common, folders = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -147,11 +147,11 @@ def one_step_each(model, distribution):
         keras.utils.set_random_seed(3)
         generator, critic = build_networks(model, 4, 1, 48)
         config = TrainConfig(features=4, blocks=1, vgg_weights="none", seed=3, model=model)
-        vgg, content = loop.model_losses(config)
+        vgg, content = recipe.model_losses(config)
         # Plain SGD, as the mirrored test under TensorFlow: a weight's change is the
         # gradient times the rate, which RMSProp and Adam would amplify in its rounding.
         optimizers = keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3)
-    steps = loop.step_class(model)(generator, critic, *optimizers, vgg, content, strategy=distribution)
+    steps = recipe.step_class(model)(generator, critic, *optimizers, vgg, content, strategy=distribution)
     (x, y), = steps.distribute(iter([(lr, hr)]))
     losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y, penalty_draws(0, 0, 4)),
                **{{"g_" + k: v for k, v in steps.generator_step(x, y, False).items()}}}}

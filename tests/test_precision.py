@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan import precision
-from srgan.registry import build_networks
+from srgan.runtime import precision
+from srgan.models.registry import build_networks
 from srgan.run.state import RunState
 from srgan.training import loop, recipe
 from srgan.training.draws import penalty_draws
@@ -34,7 +34,7 @@ def test_networks_keep_float32_weights_and_give_float32_outputs(model, policy):
 def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
     config = tiny_config("unused", "unused", model=model)
     with precision.policy("mixed_bfloat16"):
-        vgg, content = loop.model_losses(config)
+        vgg, content = recipe.model_losses(config)
         tf.keras.utils.set_random_seed(3)
         # Keras' defaults: from the reference's N(0, 0.02) draws a 4-feature SRResNet needs
         # far more than 24 steps before its loss moves; this test is about bfloat16.
@@ -42,7 +42,7 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
     generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
     for optimizer in (generator_optimizer, critic_optimizer):
         optimizer.learning_rate.assign(1e-3)
-    steps = loop.step_class(model)(generator, critic, generator_optimizer, critic_optimizer,
+    steps = recipe.step_class(model)(generator, critic, generator_optimizer, critic_optimizer,
                                    vgg, content)
     rng = np.random.default_rng(0)
     hr = tf.constant(rng.uniform(-1, 1, [4, 48, 48, 3]).cumsum(axis=2) / 10, tf.float32)

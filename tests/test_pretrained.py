@@ -169,7 +169,7 @@ def test_its_colour_is_true_on_photos_it_never_saw():
 
     from srgan.data.degrade import downsample
     from srgan.evaluation.testing import bicubic
-    from srgan.grids import centre_crop
+    from srgan.data.images import centre_crop
     from srgan.inference.upscale import make_predictor
     from srgan.metrics import crop_border
     from srgan.metrics.color import channel_bias
@@ -197,7 +197,7 @@ def test_its_batchnorm_conversion_kept_every_output_on_real_photos():
     import skimage.data
 
     from srgan.data.degrade import downsample, to_model
-    from srgan.grids import centre_crop
+    from srgan.data.images import centre_crop
 
     shipped, _, _ = load_generator(pretrained.FOLDER, pretrained.NAME)
     assert "epsilon 1e-5" in pretrained.card()["batchnorm"]

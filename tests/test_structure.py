@@ -11,14 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from srgan import cli, compare, files, flags, registry
-from srgan.registry import build_networks
+from srgan import cli, files
+from srgan.training import compare, recipe
+from srgan.cli import flags, modes
+from srgan.models import registry
+from srgan.models.registry import build_networks
 from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.run.settings import FORMAT, FORMAT_KEY, load_settings, save_settings
-from srgan.steps import TrainSteps
+from srgan.training.tf_steps import TrainSteps
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_model_has_its_networks_and_a_training_recipe():
+    assert set(recipe.RECIPES) == set(registry.NAMES)
 
 
 @pytest.mark.parametrize("name", registry.NAMES)
@@ -26,9 +33,9 @@ def test_every_model_spec_builds_its_networks_and_steps(name):
     spec = registry.spec(name)
     generator, critic = spec.build_generator(4, 1, "reference"), spec.build_critic(48, "reference")
     assert generator.output_shape == (None, None, None, 3) and critic.input_shape == (None, 48, 48, 3)
-    assert issubclass(spec.steps(), TrainSteps)
+    assert issubclass(recipe.recipe(name).steps(), TrainSteps)
     assert 0 < spec.tile_margin(16) <= spec.context_margin(16)
-    assert TrainConfig(model=name).lr_init == spec.learning_rate
+    assert recipe.with_rates(TrainConfig(model=name)).lr_init == recipe.recipe(name).learning_rate
     with pytest.raises(ValueError, match="features must be >= 1"):
         spec.build_generator(0, 1, "reference")
 
@@ -51,12 +58,12 @@ def test_a_flag_of_another_mode_is_refused_naming_its_modes(capsys):
 
 def test_each_mode_lists_its_own_flags():
     owners = flags.flag_modes()
-    for mode in flags.MODES:
-        usage = flags.build_parser(mode).format_usage()
-        mine = flags._ALIASES.get(mode, mode)
-        for name, modes in owners.items():
-            assert (f"[{name} " in usage or f"[{name}]" in usage) == (mine in modes), (mode, name)
-    assert "(default: 0)" in flags.build_parser("train").format_help()  # --n_epoch_init's
+    for mode in modes.MODES:
+        usage = cli.build_parser(mode).format_usage()
+        mine = modes.flags_of(mode)
+        for name, takers in owners.items():
+            assert (f"[{name} " in usage or f"[{name}]" in usage) == (mine in takers), (mode, name)
+    assert "(default: 0)" in cli.build_parser("train").format_help()  # --n_epoch_init's
 
 
 def test_help_answers_without_tensorflow():

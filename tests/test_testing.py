@@ -17,10 +17,10 @@ from srgan.data.degrade import downsample, from_model, to_model
 from srgan.errors import UserError
 from srgan.evaluation.report import COLUMNS
 from srgan.evaluation.testing import parse_compare, run_testing
-from srgan.grids import title_band
+from srgan.evaluation.grids import title_band
 from srgan.inference.restore import load_generator
 from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, sharpness, ssim
-from srgan.models import build_generator
+from srgan.models.generator import build_generator
 from srgan.run.folder import write_arrays
 from srgan.run.settings import save_settings
 from tests.helpers import photo, write_run

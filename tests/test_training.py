@@ -16,14 +16,14 @@ import skimage.data
 import tensorflow as tf
 from PIL import Image
 
-from srgan import registry
+from srgan.models import registry
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.errors import UserError
-from srgan.grids import title_band
+from srgan.evaluation.grids import title_band
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
-from srgan.steps import TrainSteps
+from srgan.training.tf_steps import TrainSteps
 from srgan.training import loop, recipe, start
 from tests.helpers import checkpoint_values, latest, tiny_config
 
@@ -38,8 +38,8 @@ def network_weights(checkpoint_dir: Path, features: int = 4) -> dict[str, list[n
 
 def use_steps(monkeypatch, steps: type[TrainSteps]) -> None:
     """Makes the seed's model train with `steps` (a TrainSteps subclass) for this test."""
-    monkeypatch.setitem(registry.MODELS, "seed",
-                        dataclasses.replace(registry.MODELS["seed"], steps=lambda: steps))
+    monkeypatch.setitem(recipe.RECIPES, "seed",
+                        dataclasses.replace(recipe.RECIPES["seed"], steps=lambda: steps))
 
 
 def signal_after(monkeypatch, steps: int, signum: int = signal.SIGTERM) -> None:
@@ -233,7 +233,7 @@ def test_jit_compiles_the_generator_step_with_each_content_loss(content_loss):
         generator, critic = registry.build_networks("seed", 4, 1)
         optimizers = recipe.optimizers(config)
         steps = TrainSteps(generator, critic, optimizers[0], optimizers[1], None,
-                           loop.model_losses(config)[1], None, jit)
+                           recipe.model_losses(config)[1], None, jit)
         losses[jit] = [{name: float(value) for name, value in steps.generator_step(lr, hr, use_mse).items()}
                        for use_mse in (False, True, False)]
     for plain, compiled in zip(losses[False], losses[True], strict=True):
@@ -259,9 +259,10 @@ def test_content_loss_is_mse_for_the_first_four_percent_of_gan_epochs():
 
 
 def test_esrgan_is_the_seeds_name_for_train():
-    from srgan.cli import RUNNERS, parse_args
+    from srgan.cli import parse_args
+    from srgan.cli.modes import MODES
     assert parse_args([]).mode == "train"
-    assert RUNNERS["esrgan"] is RUNNERS["train"]
+    assert MODES["esrgan"].run is MODES["train"].run
 
 
 # Two batches of two photos an epoch, as in the tests above.

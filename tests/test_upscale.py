@@ -15,8 +15,8 @@ from srgan.data.images import written_by_us
 from srgan.errors import UserError
 from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names,
                                      upscale_array, upscale_files)
-from srgan.models import build_generator
-from srgan.registry import build_generator_for
+from srgan.models.generator import build_generator
+from srgan.models.registry import build_generator_for
 
 
 @pytest.fixture(scope="module")

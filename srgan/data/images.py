@@ -316,3 +316,11 @@ def load_folder(folder: Path, min_size: int) -> tuple[list[np.ndarray], list[str
         except ImageError as exc:
             skipped.append(f"{shown(path.name)}: {exc.reason}")
     return photos, skipped
+
+
+def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """The central size x size part (all of a smaller side), as a copy, not a view,
+    so that a grid of crops does not keep whole photos alive."""
+    height, width = image.shape[:2]
+    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
+    return image[top:top + size, left:left + size].copy()

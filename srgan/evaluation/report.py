@@ -11,7 +11,8 @@ import numpy as np
 
 from srgan import files
 from srgan.data.images import save_png
-from srgan.grids import centre_crop, image_grid
+from srgan.data.images import centre_crop
+from srgan.evaluation.grids import image_grid
 from srgan.metrics.sharpness import detail_ratio
 
 METRICS = ("psnr", "ssim", "ms_ssim", "gmsd", "sharpness", "time_ms")

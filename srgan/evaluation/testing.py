@@ -12,14 +12,13 @@ partly: every row of the table then covers the same photos.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from srgan import backends
+from srgan.runtime.backends import device_name
 from srgan.data.degrade import SCALE, downsample
 from srgan.data.images import (ImageError, check_replaceable, list_images, load_rgb, resize_bicubic,
                                save_png)
@@ -28,8 +27,8 @@ from srgan.evaluation.methods import BICUBIC, MODEL, parse_compare
 from srgan.evaluation.provenance import load_named_generator
 from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, write_grid,
                                      write_summary)
-from srgan.grids import sr_title
-from srgan.inference.tiling import check_tile
+from srgan.evaluation.grids import sr_title
+from srgan.inference.inputs import check_tile
 from srgan.inference.outputs import output_names
 from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, tile_count, tile_margin,
                                      upscale_array)
@@ -128,21 +127,6 @@ def _check_scorable(hr_path: Path, hr: np.ndarray) -> None:
 def bicubic(lr: np.ndarray) -> np.ndarray:
     height, width = lr.shape[:2]
     return resize_bicubic(lr, SCALE * width, SCALE * height)
-
-
-def device_name() -> str:
-    """The device the generator runs on, named as a results table should name it."""
-    gpu = backends.gpu()
-    if gpu is not None:
-        return f"GPU {gpu[0]}"
-    model = "unknown model"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                          if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"CPU {model} ({len(os.sched_getaffinity(0))} cores usable)"
 
 
 def _score(image: str, method: str, hr: np.ndarray, sr: np.ndarray, seconds: float,

@@ -1,5 +1,6 @@
-"""What `--mode=upscale` reads: the photo --input names, or the photos of the folder it
-names; free of TensorFlow, so that the command line checks --input before it loads."""
+"""What `--mode=upscale` reads, and in what pieces: the photo --input names, or the photos
+of the folder it names, and the ranges of --tile and --margin (upscale.py cuts the
+tiles); free of TensorFlow, so that the command line checks them before it loads."""
 
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from srgan.errors import UserError, shown
 # 3, 1.01x bicubic's; 0.89-0.98x from 4 px on), then 8.4 at 2 px (1.19x) and 15.9 at 1
 # (2.2x): at 3 px and above it does as well as bicubic or better.
 MIN_SIDE = 3
+# Smaller tiles spend most of their work on the margins around them.
+MIN_TILE = 16
 
 
 def check_size(path: Path, width: int, height: int) -> None:
@@ -40,3 +43,14 @@ def photo_inputs(source: Path, recursive: bool = False) -> tuple[list[Path], lis
                         "of photos")
     check_size(source, *read_size(source))  # before the model loads, from the header alone
     return [source], []
+
+
+def check_tile(tile: int) -> None:
+    if tile < 0 or 0 < tile < MIN_TILE:
+        raise UserError(f"--tile must be 0 (whole photos) or at least {MIN_TILE} LR px, got {tile}")
+
+
+def check_margin(margin: int | None) -> None:
+    """None is the model's own margin."""
+    if margin is not None and margin < 0:
+        raise UserError(f"--margin must not be negative, got {margin}")

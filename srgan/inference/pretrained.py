@@ -14,11 +14,11 @@ from typing import Annotated, TypedDict
 
 import keras
 
-from srgan import precision as precisions
+from srgan.runtime import precision as precisions
 from srgan import schema
 from srgan.config import TrainConfig
 from srgan.errors import UserError, first_line
-from srgan.registry import build_generator_for
+from srgan.models.registry import build_generator_for
 
 FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS = FOLDER / "seed_x4.weights.h5"

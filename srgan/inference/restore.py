@@ -12,12 +12,12 @@ from pathlib import Path
 
 import keras
 
-from srgan import precision as precisions
+from srgan.runtime import precision as precisions
 from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.inference import pretrained
 from srgan.log import tensorflow_warnings_muted
-from srgan.registry import build_generator_for
+from srgan.models.registry import build_generator_for
 from srgan.run import folder as run_folder
 from srgan.run.settings import SETTINGS_FILE, load_settings
 from srgan.run.state import restore_generator

@@ -20,13 +20,14 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from srgan import backends, registry
+from srgan.runtime import backends
+from srgan.models import registry
 from srgan.data.degrade import SCALE, from_model, to_model
 from srgan.data.images import check_replaceable, frame_count, load_rgba, read_kind, read_size, resize_bicubic
 from srgan.errors import UserError, shown
 from srgan.inference.inputs import check_size, photo_inputs
 from srgan.inference.outputs import OutputOptions, output_names, rescale, save_output
-from srgan.inference.tiling import check_margin
+from srgan.inference.inputs import check_margin
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def context_margin(model: str, blocks: int) -> int:
 
     With it each kept output pixel sees exactly the inputs it sees in the untiled run,
     so the two differ only by floating-point summation order (at most 1 level after
-    rounding). Each model's spec knows its own (srgan/registry.py).
+    rounding). Each model's spec knows its own (srgan/models/registry.py).
     """
     return registry.spec(model).context_margin(blocks)
 

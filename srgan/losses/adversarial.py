@@ -10,7 +10,7 @@ Both are computed from the pre-sigmoid logits with a sigmoid cross-entropy on lo
 which is exact where sigmoid saturates (log of a rounded 0 never happens).
 
 Written in keras.ops: the same under every backend; only the penalty's input gradient is
-each backend's own (srgan/backends/).
+each backend's own (srgan/runtime/).
 """
 
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from typing import Any
 
 from keras import ops
 
-from srgan.backends import input_gradient
+from srgan.runtime.backends import input_gradient
 
 GP_WEIGHT = 10.0
 ADVERSARIAL_WEIGHT = 1e-3

@@ -1,10 +1,14 @@
-"""The networks: the seed's generator and critic, SRResNet and SRGAN's discriminator.
+"""The networks: the seed's generator and critic (generator.py, critic.py), SRResNet and
+SRGAN's discriminator (srresnet.py), plain Keras 3 with no TensorFlow call; a model's
+networks by its name are the registry's (registry.py).
 
-A model's networks by its name are the registry's (`srgan.registry.build_networks`).
+Nothing is imported here, so that the command line reads the registry's names without
+loading Keras (which loads TensorFlow).
 """
 
-from srgan.models.critic import build_critic
-from srgan.models.generator import build_generator
-from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator
 
-__all__ = ["build_critic", "build_generator", "build_srgan_discriminator", "build_srresnet_generator"]
+def check_size(features: int, blocks: int) -> None:
+    """ValueError unless `features` and `blocks` describe a generator: the check every
+    generator builder makes first."""
+    if features < 1 or blocks < 0:
+        raise ValueError(f"features must be >= 1 and blocks >= 0, got {features}, {blocks}")

@@ -10,7 +10,7 @@ from keras import layers
 
 from srgan.models.initializers import check_init, kernel_initializer
 from srgan.models.norm import batch_norm
-from srgan.models.size import check_size
+from srgan.models import check_size
 
 
 def _conv(filters: int, size: int, name: str, init: str, activation: str | None = None,

@@ -18,7 +18,7 @@ from keras import layers
 
 from srgan.models import norm
 from srgan.models.initializers import check_init, kernel_initializer
-from srgan.models.size import check_size
+from srgan.models import check_size
 
 SIGMOID_LAYER = "sigmoid"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import keras
 
-from srgan.config import TrainConfig, check_global_batch
+from srgan.config import TrainConfig
+from srgan.runtime import check_global_batch
 from srgan.run.folder import RunLock
 from srgan.training.budget import PhaseLimit
 
@@ -26,7 +27,7 @@ def resolve(name: str) -> tuple[keras.distribution.DataParallel | None, str]:
     if name == "mirrored":
         return (keras.distribution.DataParallel(devices=devices),
                 f"data parallel over {', '.join(devices)} (Keras DataParallel under JAX)")
-    from srgan.backends import jax_backend
+    from srgan.runtime import jax_backend
     return None, jax_backend.device_line()
 
 

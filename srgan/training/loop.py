@@ -5,14 +5,14 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
 from tqdm import tqdm
 
-from srgan import precision as precisions
-from srgan import registry
+from srgan.runtime import precision as precisions
+from srgan.models import registry
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.data.pipeline import PhotoSet, crop_areas, sample_batch, steps_per_epoch, training_dataset
@@ -29,7 +29,8 @@ from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
 from srgan.training.draws import penalty_draws
 from srgan.training.interrupt import StopRequest
-from srgan.training.recipe import content_is_mse, learning_rate, optimizers, rate_by_step
+from srgan.training.recipe import (content_is_mse, learning_rate, model_losses, optimizers, rate_by_step,
+                                   step_class, with_rates)
 from srgan.training.samples import sample_grid, validation_batch
 from srgan.training.start import (keep_finished_warmup, load_training_photos, resolve_settings,
                                   start_from_pretrained)
@@ -39,18 +40,6 @@ log = logging.getLogger(__name__)
 SAMPLES = 8
 
 
-def model_losses(config: TrainConfig) -> tuple[keras.Model | None, Callable]:
-    """(VGG for a perceptual term or None, the generator's content loss), as the
-    model's spec sets them up (srgan/registry.py)."""
-    return registry.spec(config.model).losses(config, registry.default_vgg)
-
-
-def step_class(model: str) -> type:
-    """The compiled steps of `model` under the Keras backend (srgan/steps.py's TrainSteps
-    and its kin under TensorFlow, srgan/jax_steps.py's under JAX)."""
-    return registry.spec(model).steps()
-
-
 def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
           limit: PhaseLimit | None = None) -> bool:
     """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are
@@ -58,9 +47,10 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
     device or a tf.distribute strategy; under JAX on one device or data parallel over the
     local devices (Keras' DataParallel).
     """
+    config = with_rates(config)
     config.validate()
     if keras.backend.backend() == "jax":
-        from srgan.backends import jax_backend
+        from srgan.runtime import jax_backend
         from srgan.training import jax_devices
         jax_backend.check_training_flags(config)
         return jax_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)

@@ -7,7 +7,8 @@ import numpy as np
 
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.data.images import ImageError, list_images, load_rgb
-from srgan.grids import centre_crop, image_grid, nearest_upsized, sr_title
+from srgan.data.images import centre_crop
+from srgan.evaluation.grids import image_grid, nearest_upsized, sr_title
 
 GAP = 2
 

@@ -1,5 +1,5 @@
 """Where a TensorFlow run trains: one device, or a tf.distribute strategy over the GPUs of
-one machine or several machines (srgan/distribute.py), with TensorFlow's recovery model
+one machine or several machines (srgan/runtime/distribute.py), with TensorFlow's recovery model
 for a cluster: a worker that stops ends the job, and the same commands resume it."""
 
 import logging
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from srgan import distribute
+from srgan.runtime import distribute
 from srgan.config import TrainConfig
 from srgan.errors import UserError, first_line
 from srgan.run.folder import RunLock

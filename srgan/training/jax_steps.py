@@ -1,4 +1,4 @@
-"""The training steps under Keras' JAX backend, behind srgan/steps.py's interface: the
+"""The training steps under Keras' JAX backend, behind srgan/training/tf_steps.py's interface: the
 warm-up, the critic step and the generator step of the seed's model and of both
 baselines, computing what TensorFlow's TrainSteps computes (tests/test_backends.py holds
 their first steps equal).

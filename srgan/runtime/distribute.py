@@ -3,7 +3,7 @@
 No distribution of our own: MirroredStrategy keeps a copy of every variable on each
 local device and all-reduces the gradients; MultiWorkerMirroredStrategy does the same
 across machines, configured by the standard TF_CONFIG environment variable. A step
-runs the same code on each replica's share of the global batch (`srgan/steps.py`).
+runs the same code on each replica's share of the global batch (`srgan/training/tf_steps.py`).
 
 SRGAN_CPU_DEVICES=N splits the CPU into N logical devices, so that every path runs
 on a machine without GPUs: a testing aid, not a speed-up.
@@ -17,9 +17,9 @@ import time
 
 import tensorflow as tf
 
-from srgan import environment
-from srgan.config import STRATEGIES, check_global_batch
-from srgan.environment import CPU_DEVICES_ENV
+from srgan.runtime import environment
+from srgan.runtime import STRATEGIES, check_global_batch
+from srgan.runtime.environment import CPU_DEVICES_ENV
 from srgan.errors import UserError, describe_os_error
 
 log = logging.getLogger(__name__)

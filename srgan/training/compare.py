@@ -22,7 +22,8 @@ from typing import Annotated, TypedDict
 
 import numpy as np
 
-from srgan import files, registry, schema
+from srgan import files, schema
+from srgan.models import registry
 from srgan.config import TrainConfig, check_time_budget
 from srgan.data.degrade import SCALE
 from srgan.data.images import load_rgb
@@ -30,9 +31,9 @@ from srgan.errors import UserError
 from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
 from srgan.evaluation.methods import BICUBIC, MODEL
 from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
-from srgan.grids import nearest_upsized, sr_title
+from srgan.evaluation.grids import nearest_upsized, sr_title
 from srgan.inference.outputs import output_names
-from srgan.precision import resolve
+from srgan.runtime.precision import resolve
 from srgan.run.folder import move_run_aside
 from srgan.run.state import saved_step
 from srgan.training.budget import GAN, WARMUP, PhaseLimit

@@ -1,9 +1,10 @@
 """What each Keras backend does its own way, in one small module per backend: taking a
 gradient with respect to a network's input (the WGAN-GP penalty's) and compiling a
 function of arrays. Everything else the losses and the input compute is keras.ops, the
-same under every backend; the compiled steps are srgan/steps.py (TensorFlow) and
-srgan/jax_steps.py (JAX)."""
+same under every backend; the compiled steps are srgan/training/tf_steps.py (TensorFlow) and
+srgan/training/jax_steps.py (JAX)."""
 
+import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -14,9 +15,9 @@ import keras
 def _module() -> ModuleType:
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        from srgan.backends import tf_backend as module
+        from srgan.runtime import tf_backend as module
     elif backend == "jax":
-        from srgan.backends import jax_backend as module
+        from srgan.runtime import jax_backend as module
     else:
         raise ValueError(f"no support for the {backend} backend; this project runs on "
                          "tensorflow and jax")
@@ -45,3 +46,18 @@ def compiled_for_images(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def gpu() -> tuple[str, tuple[int, int]] | None:
     """(the first GPU's name, its CUDA compute capability) where the backend sees one."""
     return _module().gpu()
+
+
+def device_name() -> str:
+    """The device the generator runs on, named as a results table should name it."""
+    found = gpu()
+    if found is not None:
+        return f"GPU {found[0]}"
+    model = "unknown model"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"CPU {model} ({len(os.sched_getaffinity(0))} cores usable)"

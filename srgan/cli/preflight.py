@@ -1,10 +1,11 @@
 """The checks a command passes before TensorFlow is imported, which takes 10 to 20 s on a
 small CPU: flag ranges, paths that must exist, a folder flag that names a file, an
 --input that is no photo by its header, and the environment variables
-(srgan/environment.py). A bad command so answers in about a second.
+(srgan/runtime/environment.py). A bad command so answers in about a second.
 
 Each check lives beside the code it guards, in a module free of TensorFlow, and that
-code runs it again for its other callers; this module says which apply to which mode.
+code runs it again for its other callers; this module gathers them into one check per
+mode (srgan/cli/modes.py says which is whose), and holds the command line's own.
 """
 
 import argparse
@@ -12,15 +13,15 @@ import errno
 import os
 from pathlib import Path
 
-from srgan import environment
+from srgan.runtime import environment
 from srgan.config import TrainConfig, check_time_budget
 from srgan.data.prepare_options import check_mirror, check_options, source_path
 from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
-from srgan.flags import train_fields
+from srgan.cli.flags import train_fields
 from srgan.inference.inputs import photo_inputs
 from srgan.inference.outputs import OutputOptions
-from srgan.inference.tiling import check_margin, check_tile
+from srgan.inference.inputs import check_margin, check_tile
 from srgan.losses import check_vgg_weights
 
 # The flags that name a folder the mode writes into or reads from.
@@ -59,7 +60,7 @@ def _data_dir(args: argparse.Namespace) -> None:
                         "and test/, or leave it out for data2017/ (--mode=prepare fills one)")
 
 
-def _train(args: argparse.Namespace) -> None:
+def check_train(args: argparse.Namespace) -> None:
     config = TrainConfig(**train_fields(args))
     config.validate()
     check_vgg_weights(config.vgg_weights)
@@ -69,8 +70,8 @@ def _train(args: argparse.Namespace) -> None:
         environment.worker_wait()
 
 
-def _compare(args: argparse.Namespace) -> None:
-    _train(args)
+def check_compare(args: argparse.Namespace) -> None:
+    check_train(args)
     check_time_budget(args.n_epoch_init, args.minutes_init, args.minutes)
     check_tile(args.tile)
 
@@ -103,7 +104,7 @@ def _inference(args: argparse.Namespace) -> None:
             check_writable(flag, getattr(args, flag))
 
 
-def _testing(args: argparse.Namespace) -> None:
+def check_testing(args: argparse.Namespace) -> None:
     _inference(args)
     for name, path in parse_compare(args.compare):
         check_checkpoint(f"--compare {name}={path}", str(path))
@@ -118,7 +119,7 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
     return options
 
 
-def _upscale(args: argparse.Namespace) -> None:
+def check_upscale(args: argparse.Namespace) -> None:
     _inference(args)
     if args.input is None:
         raise UserError("--mode=upscale needs --input PHOTO_OR_FOLDER")
@@ -126,39 +127,17 @@ def _upscale(args: argparse.Namespace) -> None:
     photo_inputs(Path(args.input), args.recursive)
 
 
-def _prepare(args: argparse.Namespace) -> None:
+def check_prepare(args: argparse.Namespace) -> None:
     source_path(args.source)
     check_mirror(args.source, args.mirror)
     check_options(args.size, args.unlabeled, args.test_fraction, args.patch, args.test_patch,
                   args.min_detail, args.hr)
 
 
-_MODES = {"train": _train, "esrgan": _train, "compare": _compare, "testing": _testing,
-          "upscale": _upscale, "prepare": _prepare}
-
-
-def _export(args: argparse.Namespace, backend: str) -> None:
+def check_export(args: argparse.Namespace) -> None:
+    backend = environment.keras_backend()
     if backend != "tensorflow":
         raise UserError(f"--mode=export writes a TensorFlow SavedModel, which needs Keras on "
                         f"TensorFlow; this process runs on {backend}. Run it with KERAS_BACKEND "
                         "unset or set to tensorflow (the checkpoints are the same for both).")
     _inference(args)
-
-
-def check(args: argparse.Namespace) -> str:
-    """UserError (or OSError, where a path cannot be looked at) for the first thing wrong
-    with the command that needs no TensorFlow to see; the Keras backend it runs on."""
-    for flag in FOLDER_FLAGS:
-        value = getattr(args, flag, None)
-        if value is not None:
-            check_folder(flag, value)
-    backend = environment.keras_backend()
-    environment.cpu_devices()
-    if args.mode == "export":
-        _export(args, backend)
-    else:
-        _MODES[args.mode](args)
-    if backend == "jax" and args.mode in ("train", "esrgan", "compare"):
-        from srgan.backends import jax_backend
-        jax_backend.check_training_flags(TrainConfig(**train_fields(args)))
-    return backend

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keras
 
-from srgan.config import PRECISIONS
+from srgan.runtime import PRECISIONS
 # GPUs of compute capability 8.0 (Ampere) and newer run bfloat16 on tensor cores.
 _BF16_GPU_CAPABILITY = (8, 0)
 # CPU flags of the x86 units that run bfloat16 dot products natively.
@@ -35,7 +35,7 @@ def _cpu_flags() -> set[str]:
 
 def fast_bfloat16() -> tuple[bool, str]:
     """(whether this machine runs bfloat16 fast, the hardware that says so)."""
-    from srgan import backends
+    from srgan.runtime import backends
 
     gpu = backends.gpu()
     if gpu is not None:

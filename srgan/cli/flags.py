@@ -9,21 +9,13 @@ import argparse
 import math
 from collections.abc import Callable
 
-from srgan import registry
-from srgan.config import INITS, PRECISIONS, STRATEGIES, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
+from srgan.models import registry
+from srgan.config import INITS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
 from srgan.data.prepare_options import HR_CHOICES
 from srgan.inference.outputs import EXTENSIONS
 from srgan.losses import CONTENT_LOSSES
+from srgan.runtime import PRECISIONS, STRATEGIES
 
-MODES = {"train": "train a model", "esrgan": "the seed's name for train",
-         "prepare": "fill DATA_DIR/train and test from STL10 or a photo folder (see --source)",
-         "testing": "measure the trained generator against bicubic on DATA_DIR/test",
-         "upscale": "write each photo of --input 4x larger into --output",
-         "export": "write the generator as generator.keras and a SavedModel into --output",
-         "compare": "train SRGAN, W-SRGAN and the seed's model alike and write the comparison "
-                    "table (compare.md, compare.csv, compare.png) into --results_dir"}
-# Modes that take the same flags as another.
-_ALIASES = {"esrgan": "train"}
 TRAINING = ("train", "compare")
 USE = ("testing", "upscale", "export")
 
@@ -33,7 +25,7 @@ INFERENCE_PRECISION = "auto"
 Add = Callable[..., None]
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows defaults, except where there is none to show (None, off switches)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
@@ -241,17 +233,8 @@ def flag_modes() -> dict[str, tuple[str, ...]]:
     return table
 
 
-def build_parser(mode: str = "train") -> argparse.ArgumentParser:
-    """The parser of `mode`: --mode and the flags that mode takes."""
-    flags_of = _ALIASES.get(mode, mode)
-    parser = argparse.ArgumentParser(
-        prog="main.py", formatter_class=_HelpFormatter,
-        description=f"4x image super-resolution GAN (12x12 -> 48x48 by default). --mode={mode}: "
-                    f"{MODES[mode]}. Each mode has its own flags: python main.py --mode=MODE --help")
-    # The default first: after the list it would read as the last mode's.
-    parser.add_argument("--mode", default="train", choices=MODES,
-                        help="what to do (default: %(default)s). "
-                             + "; ".join(f"{name}: {text}" for name, text in MODES.items()))
+def add_flags(parser: argparse.ArgumentParser, flags_of: str) -> None:
+    """The flags of the mode `flags_of` added to `parser`, in their groups."""
     groups: dict = {}
 
     def add(group: str, modes: tuple[str, ...], *names: str, **kwargs) -> None:
@@ -261,23 +244,3 @@ def build_parser(mode: str = "train") -> argparse.ArgumentParser:
             groups[group].add_argument(*names, **kwargs)
 
     _declare(add)
-    return parser
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The flags of `argv` for its --mode; argparse's error (exit 2) for a flag of
-    another mode, naming the modes it belongs to."""
-    first = argparse.ArgumentParser(add_help=False, prog="main.py")
-    first.add_argument("--mode", default="train", choices=MODES)
-    mode = first.parse_known_args(argv)[0].mode
-    parser = build_parser(mode)
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        table = flag_modes()
-        for item in unknown:
-            name = item.split("=", 1)[0]
-            if name in table:
-                parser.error(f"{name} is not a flag of --mode={mode}; it belongs to "
-                             + ", ".join(f"--mode={owner}" for owner in table[name]))
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    return args

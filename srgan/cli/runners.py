@@ -1,15 +1,14 @@
-"""The command line: `python main.py --mode=MODE [flags]`."""
+"""What each mode does, a function each: it imports its module when called, so that
+`--help` and a bad command answer without loading TensorFlow (srgan/cli/modes.py lists
+them)."""
 
 import argparse
 import logging
-import os
-import sys
 from pathlib import Path
 
+from srgan.cli.flags import INFERENCE_PRECISION, train_fields
+from srgan.cli.preflight import output_options
 from srgan.config import TrainConfig
-from srgan.errors import UserError, describe_os_error, first_line, tensorflow_file_errors
-from srgan.flags import INFERENCE_PRECISION, parse_args, train_fields
-from srgan.preflight import check
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def _run_named(args: argparse.Namespace) -> bool:
 
 def _inference_precision(args: argparse.Namespace) -> str:
     """The dtype policy --precision stands for here, said in one line."""
-    from srgan.precision import resolve
+    from srgan.runtime.precision import resolve
     policy, why = resolve(args.precision or INFERENCE_PRECISION)
     log.info(f"precision {policy} ({why})")
     return policy
@@ -78,7 +77,6 @@ def run_testing(args: argparse.Namespace) -> None:
 
 def run_upscale(args: argparse.Namespace) -> None:
     from srgan.inference.upscale import tile_margin, upscale_files
-    from srgan.preflight import output_options
     options = output_options(args)
     generator, config, _ = _trained_generator(args, _inference_precision(args))
     output = Path(args.output or "samples/upscaled")
@@ -103,7 +101,7 @@ def run_export(args: argparse.Namespace) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from srgan.compare import run_compare as compare
+    from srgan.training.compare import run_compare as compare
     results_dir = Path(args.results_dir or "samples/compare")
     table = compare(train_fields(args), args.minutes, results_dir, args.tile,
                     args.minutes_init, tuple(args.models), restart=args.restart,
@@ -112,66 +110,3 @@ def run_compare(args: argparse.Namespace) -> None:
         return
     print(table)
     print(f"wrote compare.md, compare.csv and compare.png into {results_dir}")
-
-
-# Each mode's runner imports its module when called, so that `--help` and bad commands
-# answer without loading TensorFlow; main() runs them after preflight's checks.
-RUNNERS = {"train": run_train, "esrgan": run_train, "prepare": run_prepare,
-           "testing": run_testing, "upscale": run_upscale, "export": run_export,
-           "compare": run_compare}
-
-
-def run(args: argparse.Namespace) -> None:
-    import keras
-
-    # The networks and the data are channels-last; a keras.json that says channels_first
-    # (for another project) would otherwise fail deep inside Keras.
-    keras.config.set_image_data_format("channels_last")
-    RUNNERS[args.mode](args)
-
-
-def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) muted.
-
-    That chatter is printed by C++ before TF_CPP_MIN_LOG_LEVEL is read, so stderr's
-    file descriptor is pointed at /dev/null for the import alone; Python errors
-    raised by the import still reach the user.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        backend = check(args)  # before TensorFlow loads: a bad command answers at once
-        if backend == "tensorflow":
-            import_tensorflow_quietly()
-            from srgan.distribute import split_cpu_devices
-            split_cpu_devices()  # before TensorFlow's first op initialises its devices
-        elif backend == "jax":
-            from srgan.backends import jax_backend
-            jax_backend.split_cpu_devices()  # before JAX's first array starts its CPU backend
-        run(args)
-    except UserError as error:
-        log.error(f"error: {error}")
-        return 1
-    except OSError as error:
-        log.error(f"error: {describe_os_error(error)}")
-        return 1
-    except tensorflow_file_errors() as error:
-        log.error(f"error: {first_line(error)}")
-        return 1
-    except KeyboardInterrupt:
-        # Training handles Ctrl+C itself; this is another mode's.
-        log.error("interrupted")
-        return 130
-    return 0

@@ -12,14 +12,6 @@ _TYPE_PER_PX = 1 / 16
 _MIN_TYPE = 10
 
 
-def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
-    """The central size x size part (all of a smaller side), as a copy, not a view,
-    so that a grid of crops does not keep whole photos alive."""
-    height, width = image.shape[:2]
-    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
-    return image[top:top + size, left:left + size].copy()
-
-
 def nearest_upsized(images: np.ndarray, scale: int) -> np.ndarray:
     """An image (HxWxC) or a batch of them (NxHxWxC), each pixel made a scale x scale
     block: an LR image at its SR's size that shows its pixels."""

@@ -4,7 +4,7 @@ devices, a testing aid) and SRGAN_WORKER_WAIT (how long a multi-worker start wai
 other tasks).
 
 Free of TensorFlow, so that the command line checks them before TensorFlow loads
-(srgan/preflight.py); srgan/distribute.py, which acts on them, reads them here too.
+(srgan/cli/preflight.py); srgan/runtime/distribute.py, which acts on them, reads them here too.
 """
 
 import importlib.util

@@ -2,7 +2,7 @@
 
 One critic update then one generator update per batch (ref). Each step is a
 tf.function traced once for any batch size (the last batch of an epoch is partial).
-srgan/jax_steps.py computes the same steps under JAX, behind the same interface.
+srgan/training/jax_steps.py computes the same steps under JAX, behind the same interface.
 
 Under a tf.distribute strategy each step runs on every replica's share of the global
 batch (`strategy.run`): each replica's loss is divided by the replica count, so the

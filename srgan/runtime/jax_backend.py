@@ -6,7 +6,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from srgan import environment
+from srgan.runtime import environment
 from srgan.errors import UserError
 
 
