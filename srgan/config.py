@@ -25,7 +25,9 @@ INITS = ("reference", "glorot", "pretrained")
 SEED_LIMIT = 2**32
 
 
-@dataclasses.dataclass
+# Frozen: a run's settings are built once; what changes them (a resumed run's saved
+# values, the warm-up's fitted length) makes a new one.
+@dataclasses.dataclass(frozen=True)
 class TrainConfig:
     model: str = "seed"
     features: int = 64
@@ -58,7 +60,7 @@ class TrainConfig:
     init: str | None = None
     # auto (mixed_bfloat16 where the hardware runs it fast): at equal minutes of warm-up,
     # bfloat16 reached a higher held-out PSNR-Y and SSIM-Y than float32, whose quality per
-    # step it nearly matches (bench/time_to_quality.py; docs/PERFORMANCE.md).
+    # step it nearly matches (bench/measure/time_to_quality.py; docs/PERFORMANCE.md).
     precision: str = "auto"
     jit: bool = False
     strategy: str = "auto"  # srgan/runtime/distribute.py
@@ -69,7 +71,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.warmup_crop is None:
-            self.warmup_crop = self.hr_size
+            object.__setattr__(self, "warmup_crop", self.hr_size)
 
     @property
     def decay_period(self) -> int:

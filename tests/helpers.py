@@ -14,7 +14,7 @@ from srgan.config import TrainConfig
 from srgan.models.registry import build_networks
 from srgan.run.folder import read_arrays, standing
 from srgan.run.settings import save_settings
-from srgan.run.state import RunState
+from srgan.run.state import Networks, RunState
 
 
 def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfig:
@@ -42,8 +42,8 @@ def write_run(folder: Path, features: int = 8, blocks: int = 1, seed: int = 0,
     """A training checkpoint as training writes it (RunState), with a tiny generator."""
     keras.utils.set_random_seed(seed)
     generator, critic = build_networks(model, features, blocks, hr_size=12)
-    state = RunState(folder, generator, critic, keras.optimizers.RMSprop(1e-4),
-                     keras.optimizers.RMSprop(1e-4))
+    state = RunState(folder, Networks(generator, critic, keras.optimizers.RMSprop(1e-4),
+                                       keras.optimizers.RMSprop(1e-4)))
     state.save()
     save_settings(TrainConfig(model=model, features=features, blocks=blocks, seed=seed, hr_size=12),
                   folder)

@@ -219,8 +219,9 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
     import tensorflow as tf
 
     from srgan.models.registry import build_networks
-    from srgan.training.tf_steps import TrainSteps
+    from srgan.run.state import Networks
     from srgan.training.rmsprop import TF1RMSprop
+    from srgan.training.tf_steps import TrainSteps
 
     keras.utils.set_random_seed(9)
     generator, critic = build_networks("seed", 4, 1, 48)
@@ -230,16 +231,17 @@ def test_jax_takes_the_same_first_five_warm_up_steps(tmp_path, name):
           for _ in range(5)]
     lr = [np.asarray(to_model(downsample((batch + 1) * 127.5))) for batch in hr]
     build = lambda: eval(OPTIMIZERS[name], {"keras": keras, "TF1RMSprop": TF1RMSprop})  # noqa: E731
-    steps = TrainSteps(generator, critic, build(), build(), None, None)
+    steps = TrainSteps(Networks(generator, critic, build(), build()), None, None)
     losses = [float(steps.warmup_step(tf.constant(x), tf.constant(y))["content"])
               for x, y in zip(lr, hr)]
     jax = under_jax(tmp_path, (
-        "from srgan.training.jax_steps import JaxSteps\n"
         "from srgan.models.registry import build_networks\n"
+        "from srgan.run.state import Networks\n"
+        "from srgan.training.jax_steps import JaxSteps\n"
         "from srgan.training.rmsprop import TF1RMSprop\n"
         "generator, critic = build_networks('seed', 4, 1, 48)\n"
         f"generator.load_weights({str(tmp_path / 'generator.weights.h5')!r})\n"
-        f"steps = JaxSteps(generator, critic, {OPTIMIZERS[name]}, {OPTIMIZERS[name]}, None, None)\n"
+        f"steps = JaxSteps(Networks(generator, critic, {OPTIMIZERS[name]}, {OPTIMIZERS[name]}), None, None)\n"
         "steps.set_learning_rate(1e-3)\n"
         "losses = [float(steps.warmup_step(x, y)['content']) for x, y in zip(data['lr'], data['hr'])]\n"
         "steps.sync()\n"
@@ -263,14 +265,15 @@ LOSS_SCALED = (
     "from srgan.config import TrainConfig\n"
     "from srgan.runtime.precision import policy\n"
     "from srgan.models.registry import build_networks\n"
-    "from srgan.training import loop, recipe\n"
+    "from srgan.run.state import Networks\n"
+    "from srgan.training import recipe\n"
     "with policy('mixed_float16'):\n"
     "    generator, critic = build_networks('seed', 4, 1, 48)\n"
     "generator.load_weights(data_dir + '/generator.weights.h5')\n"
     "critic.load_weights(data_dir + '/critic.weights.h5')\n"
     "config = TrainConfig(features=4, blocks=1, vgg_weights='none')\n"
     "g_opt, c_opt, _ = recipe.optimizers(config, loss_scale=True)\n"
-    "steps = recipe.step_class('seed')(generator, critic, g_opt, c_opt, None, recipe.model_losses(config)[1])\n"
+    "steps = recipe.step_class('seed')(Networks(generator, critic, g_opt, c_opt), None, recipe.model_losses(config)[1])\n"
     "steps.set_learning_rate(1e-3)\n"
     "terms = [steps.warmup_step(data['lr'][0], data['hr'][0])['content'],\n"
     "         steps.critic_step(data['lr'][1], data['hr'][1], data['epsilon'])['critic'],\n"
@@ -350,6 +353,7 @@ def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
 
     from srgan.losses import content as contents
     from srgan.models.registry import build_networks
+    from srgan.run.state import Networks
     from srgan.training import recipe
     from srgan.training.draws import penalty_draws
     from srgan.training.rmsprop import TF1RMSprop
@@ -365,7 +369,7 @@ def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
                    for _ in range(count)]).astype(np.float32)
     lr = np.stack([np.asarray(to_model(downsample((crops + 1) * 127.5))) for crops in hr])
     epsilon = np.stack([penalty_draws(10, step, batch) for step in range(count)])
-    steps = recipe.step_class(model)(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3), None,
+    steps = recipe.step_class(model)(Networks(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3)), None,
                                    getattr(contents, loss))
     expected = []
     for i in range(count):
@@ -375,12 +379,13 @@ def test_jax_takes_the_same_first_gan_steps(tmp_path, model):
     jax = under_jax(tmp_path, (
         f"from srgan.losses.content import {loss}\n"
         "from srgan.models.registry import build_networks\n"
+        "from srgan.run.state import Networks\n"
         "from srgan.training import recipe\n"
         "from srgan.training.rmsprop import TF1RMSprop\n"
         f"generator, critic = build_networks({model!r}, 4, 1, 48)\n"
         f"generator.load_weights({str(tmp_path / 'generator.weights.h5')!r})\n"
         f"critic.load_weights({str(tmp_path / 'critic.weights.h5')!r})\n"
-        f"steps = recipe.step_class({model!r})(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3),\n"
+        f"steps = recipe.step_class({model!r})(Networks(generator, critic, TF1RMSprop(1e-3), TF1RMSprop(1e-3)),\n"
         f"                                   None, {loss})\n"
         f"for i in range({count}):\n"
         "    lr, hr = data['lr'][i], data['hr'][i]\n"

@@ -41,7 +41,8 @@ import keras, numpy as np, tensorflow as tf
 from srgan.config import TrainConfig
 from srgan.runtime.distribute import resolve
 from srgan.models.registry import build_networks
-from srgan.training import loop, recipe
+from srgan.run.state import Networks
+from srgan.training import recipe
 from srgan.training.draws import penalty_draws
 
 hr = np.random.default_rng(0).uniform(-1, 1, (4, 48, 48, 3)).astype("float32")
@@ -62,7 +63,7 @@ def one_step_each(model, strategy):
         optimizers = keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3)
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
-    steps = recipe.step_class(model)(generator, critic, *optimizers, vgg,
+    steps = recipe.step_class(model)(Networks(generator, critic, *optimizers), vgg,
                                    content, strategy=strategy)
     data = tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4)
     if steps.replicas > 1:
@@ -98,7 +99,7 @@ for precision in ("mixed_float16", "mixed_bfloat16"):
         optimizers = recipe.optimizers(config, loss_scale=precision == "mixed_float16")[:2]
         for optimizer, network in zip(optimizers, (generator, critic)):
             optimizer.build(network.trainable_variables)
-    steps = recipe.step_class("seed")(generator, critic, *optimizers, vgg,
+    steps = recipe.step_class("seed")(Networks(generator, critic, *optimizers), vgg,
                                     content, strategy=strategy)
     x, y = next(iter(strategy.experimental_distribute_dataset(
         tf.data.Dataset.from_tensor_slices((lr, hr)).batch(4))))

@@ -129,6 +129,7 @@ import keras, numpy as np
 from srgan.cli import main
 from srgan.config import TrainConfig
 from srgan.models.registry import build_networks
+from srgan.run.state import Networks
 from srgan.training import jax_devices, recipe
 from srgan.training.draws import penalty_draws
 
@@ -151,7 +152,7 @@ def one_step_each(model, distribution):
         # Plain SGD, as the mirrored test under TensorFlow: a weight's change is the
         # gradient times the rate, which RMSProp and Adam would amplify in its rounding.
         optimizers = keras.optimizers.SGD(1e-3), keras.optimizers.SGD(1e-3)
-    steps = recipe.step_class(model)(generator, critic, *optimizers, vgg, content, strategy=distribution)
+    steps = recipe.step_class(model)(Networks(generator, critic, *optimizers), vgg, content, strategy=distribution)
     (x, y), = steps.distribute(iter([(lr, hr)]))
     losses = {{**steps.warmup_step(x, y), **steps.critic_step(x, y, penalty_draws(0, 0, 4)),
                **{{"g_" + k: v for k, v in steps.generator_step(x, y, False).items()}}}}

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from srgan.runtime import precision
 from srgan.models.registry import build_networks
-from srgan.run.state import RunState
+from srgan.run.state import Networks, RunState
 from srgan.training import loop, recipe
 from srgan.training.draws import penalty_draws
 from tests.helpers import checkpoint_values, tiny_config
@@ -42,7 +42,7 @@ def test_a_bfloat16_run_of_each_model_learns_and_stays_finite(model):
     generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
     for optimizer in (generator_optimizer, critic_optimizer):
         optimizer.learning_rate.assign(1e-3)
-    steps = recipe.step_class(model)(generator, critic, generator_optimizer, critic_optimizer,
+    steps = recipe.step_class(model)(Networks(generator, critic, generator_optimizer, critic_optimizer),
                                    vgg, content)
     rng = np.random.default_rng(0)
     hr = tf.constant(rng.uniform(-1, 1, [4, 48, 48, 3]).cumsum(axis=2) / 10, tf.float32)
@@ -100,9 +100,9 @@ def test_loss_scale_state_restores_only_where_the_checkpoint_has_it(tmp_path):
     config = tiny_config("unused", "unused")
     generator, critic = build_networks("seed", 4, 1)
     plain = recipe.optimizers(config)
-    state = RunState(tmp_path, generator, critic, plain[0], plain[1])
+    state = RunState(tmp_path, Networks(generator, critic, plain[0], plain[1]))
     state.save()
     scaled = recipe.optimizers(config, loss_scale=True)
-    resumed = RunState(tmp_path, generator, critic, scaled[0], scaled[1])
+    resumed = RunState(tmp_path, Networks(generator, critic, scaled[0], scaled[1]))
     assert resumed.restore() is not None
     assert float(scaled[0].dynamic_scale) == float(scaled[0].initial_scale)

@@ -321,7 +321,7 @@ def third_party_imports(root: Path) -> dict[str, str]:
     project's own, with the first place that imports it."""
     own = {path.stem for path in root.glob("*.py")} | {
         path.name for path in root.iterdir() if path.is_dir()} | {
-        path.stem for folder in ("bench", "scripts", "tests") for path in (root / folder).glob("*.py")}
+        path.stem for folder in ("bench", "scripts", "tests") for path in (root / folder).rglob("*.py")}
     found = {}
     for path in sorted(root.glob("*.py")) + sorted(
             p for folder in ("srgan", "tests", "bench", "scripts") for p in (root / folder).rglob("*.py")):
@@ -379,7 +379,7 @@ def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_re
     from srgan.inference.restore import load_generator
     from srgan.models import norm
     from srgan.run.folder import read_arrays
-    from srgan.run.state import EPSILON, RunState
+    from srgan.run.state import EPSILON, Networks, RunState
 
     def networks():
         keras.utils.set_random_seed(4)
@@ -407,8 +407,8 @@ def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_re
     np.testing.assert_allclose(restored.predict(lr, verbose=0), before, atol=1e-5)
 
     generator, critic = networks()
-    state = RunState(tmp_path, generator, critic, keras.optimizers.RMSprop(8e-5),
-                     keras.optimizers.RMSprop(8e-5))
+    state = RunState(tmp_path, Networks(generator, critic, keras.optimizers.RMSprop(8e-5),
+                                       keras.optimizers.RMSprop(8e-5)))
     state.restore()
     assert state.step == 3
     np.testing.assert_allclose(generator.predict(lr, verbose=0), before, atol=1e-5)

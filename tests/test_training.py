@@ -18,12 +18,14 @@ from PIL import Image
 
 from srgan.models import registry
 from srgan.config import TrainConfig
+from srgan.data.demo import fill_if_empty
 from srgan.data.images import save_png
 from srgan.errors import UserError
 from srgan.evaluation.grids import title_band
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
 from srgan.training.tf_steps import TrainSteps
+from srgan.run.state import Networks
 from srgan.training import loop, recipe, start
 from tests.helpers import checkpoint_values, latest, tiny_config
 
@@ -232,8 +234,8 @@ def test_jit_compiles_the_generator_step_with_each_content_loss(content_loss):
         keras.utils.set_random_seed(4)
         generator, critic = registry.build_networks("seed", 4, 1)
         optimizers = recipe.optimizers(config)
-        steps = TrainSteps(generator, critic, optimizers[0], optimizers[1], None,
-                           recipe.model_losses(config)[1], None, jit)
+        steps = TrainSteps(Networks(generator, critic, optimizers[0], optimizers[1]), None,
+                           recipe.model_losses(config)[1], jit)
         losses[jit] = [{name: float(value) for name, value in steps.generator_step(lr, hr, use_mse).items()}
                        for use_mse in (False, True, False)]
     for plain, compiled in zip(losses[False], losses[True], strict=True):
@@ -420,13 +422,13 @@ def test_a_run_in_its_gan_phase_keeps_its_warm_up(data_dir_of, one_epoch_run, tm
 
 def test_data_errors(tmp_path, data_dir):
     with pytest.raises(UserError, match="no training photos"):
-        loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"), data_dir_given=True)
+        loop.train(tiny_config(tmp_path / "missing", tmp_path / "run"))
     bad = tmp_path / "bad" / "train"
     bad.mkdir(parents=True)
     (bad / "notes.png").write_text("not a photo")
     save_png(bad / "small.png", np.zeros((40, 60, 3), np.uint8))
     with pytest.raises(UserError, match="none of the files"):
-        loop.train(tiny_config(tmp_path / "bad", tmp_path / "run2"), data_dir_given=True)
+        loop.train(tiny_config(tmp_path / "bad", tmp_path / "run2"))
 
 
 def test_odd_photos_are_converted_and_bad_files_listed_in_one_warning(tmp_path, capsys):
@@ -439,7 +441,7 @@ def test_odd_photos_are_converted_and_bad_files_listed_in_one_warning(tmp_path, 
     Image.fromarray((photo[..., 0].astype(np.uint16) * 257)).save(train / "deep.png")
     (train / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     save_png(train / "tiny.png", photo[:40, :40])
-    loop.train(tiny_config(tmp_path / "data", tmp_path / "run", n_epoch=1), data_dir_given=True)
+    loop.train(tiny_config(tmp_path / "data", tmp_path / "run", n_epoch=1))
     err = capsys.readouterr().err
     assert err.count("skipped 2 file(s)") == 1
     assert "broken.jpg: " in err and "tiny.png: 40x40 px is under 48 px" in err
@@ -447,8 +449,8 @@ def test_odd_photos_are_converted_and_bad_files_listed_in_one_warning(tmp_path, 
 
 
 def test_a_fresh_clone_trains_on_the_demo_set(tmp_path, capsys):
-    photos = start.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"),
-                                       data_dir_given=False)
+    fill_if_empty(tmp_path / "data2017", 48)
+    photos = start.load_training_photos(tiny_config(tmp_path / "data2017", tmp_path / "run"))
     assert len(photos) == len(list((tmp_path / "data2017" / "train").glob("*.png"))) > 100
     assert "built the demo set" in capsys.readouterr().err
 

@@ -47,9 +47,19 @@ def _trained_generator(args: argparse.Namespace, precision: str = "float32"):
                                 named=_run_named(args))
 
 
+def _default_data(args: argparse.Namespace, config: TrainConfig) -> None:
+    """A fresh clone trains on the demo set: built in the default --data_dir where it
+    holds no photo. A --data_dir given must hold the photos."""
+    if args.data_dir is None:
+        from srgan.data.demo import fill_if_empty
+        fill_if_empty(Path(config.data_dir), config.hr_size)
+
+
 def run_train(args: argparse.Namespace) -> None:
     from srgan.training.loop import train
-    train(train_config(args), restart=args.restart, data_dir_given=args.data_dir is not None)
+    config = train_config(args)
+    _default_data(args, config)
+    train(config, restart=args.restart)
 
 
 def run_prepare(args: argparse.Namespace) -> None:
@@ -103,9 +113,9 @@ def run_export(args: argparse.Namespace) -> None:
 def run_compare(args: argparse.Namespace) -> None:
     from srgan.training.compare import run_compare as compare
     results_dir = Path(args.results_dir or "samples/compare")
+    _default_data(args, train_config(args))
     table = compare(train_fields(args), args.minutes, results_dir, args.tile,
-                    args.minutes_init, tuple(args.models), restart=args.restart,
-                    data_dir_given=args.data_dir is not None)
+                    args.minutes_init, tuple(args.models), restart=args.restart)
     if table is None:  # stopped by Ctrl+C or SIGTERM after a checkpoint, as training is
         return
     print(table)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
 import numpy as np
 import skimage.data
 
-from srgan.data.images import centred_tiles, resize_bicubic, save_png
+from srgan.data.images import centred_tiles, list_images, resize_bicubic, save_png
+
+log = logging.getLogger(__name__)
 
 # Everyday colour photos that ship inside scikit-image (no download needed).
 # Left out: colorwheel and logo (graphics), hubble_deep_field (mostly black sky),
@@ -54,3 +57,15 @@ def build_demo_set(data_dir: Path, hr_size: int = 48) -> tuple[int, int]:
                 save_png(path, patch)
             counts[split] += 1
     return counts["train"], counts["test"]
+
+
+def fill_if_empty(data_dir: Path, hr_size: int = 48) -> None:
+    """The demo set built in `data_dir` where its train/ holds no photo: what a fresh
+    clone trains on when --data_dir is not given."""
+    train_dir = Path(data_dir) / "train"
+    if train_dir.is_dir() and list_images(train_dir):
+        return
+    n_train, n_test = build_demo_set(Path(data_dir), hr_size)
+    log.info(f"{train_dir} was empty: built the demo set from scikit-image's photos "
+             f"({n_train} training and {n_test} test patches of {hr_size} px). "
+             "See docs/DATA.md to train on STL10 or DIV2K instead.")

@@ -17,6 +17,7 @@ this format.
 """
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -79,14 +80,37 @@ def _numpy(variable) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(variable.value))
 
 
+@dataclasses.dataclass(frozen=True)
+class Networks:
+    """A run's networks and their optimizers, as its steps train them and its checkpoints
+    hold them."""
+
+    generator: keras.Model
+    critic: keras.Model
+    generator_optimizer: keras.optimizers.Optimizer
+    critic_optimizer: keras.optimizers.Optimizer
+    # The warm-up's own (--warmup_optimizer), or None where it is the generator's.
+    warmup_optimizer: keras.optimizers.Optimizer | None = None
+
+    @property
+    def warmup(self) -> keras.optimizers.Optimizer:
+        """The optimizer of the warm-up's steps."""
+        return self.warmup_optimizer or self.generator_optimizer
+
+    def optimizers(self) -> dict[str, tuple[keras.optimizers.Optimizer, keras.Model]]:
+        """Each distinct optimizer with the network it trains, by its part's name
+        (generator, critic, warmup)."""
+        found = {"generator": (self.generator_optimizer, self.generator),
+                 "critic": (self.critic_optimizer, self.critic)}
+        if self.warmup is not self.generator_optimizer:
+            found["warmup"] = (self.warmup, self.generator)
+        return found
+
+
 class RunState:
     """Everything a resumed run needs, saved and restored as one checkpoint."""
 
-    def __init__(self, folder: Path, generator: keras.Model, critic: keras.Model,
-                 generator_optimizer: keras.optimizers.Optimizer,
-                 critic_optimizer: keras.optimizers.Optimizer,
-                 warmup_optimizer: keras.optimizers.Optimizer | None = None,
-                 restore_from: Path | None = None,
+    def __init__(self, folder: Path, networks: Networks, restore_from: Path | None = None,
                  scope: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
                  before_save: Callable[[], None] | None = None):
         """Saves into `folder`; resumes from `restore_from` where given (a MultiWorker
@@ -97,14 +121,12 @@ class RunState:
         the networks' variables). `before_save` brings the Keras variables up to date
         where a backend's steps keep the values apart (JAX's)."""
         self.epoch = self.batch = self.step = 0
-        optimizers = {"generator_optimizer": (generator_optimizer, generator),
-                      "critic_optimizer": (critic_optimizer, critic)}
-        if warmup_optimizer is not None and warmup_optimizer is not generator_optimizer:
-            optimizers["warmup_optimizer"] = (warmup_optimizer, generator)
+        generator, critic = networks.generator, networks.critic
         self._groups = {GENERATOR: generator.weights, "critic": critic.weights}
         self._scales = {}
         self._inner = {}
-        for key, (optimizer, network) in optimizers.items():
+        for part, (optimizer, network) in networks.optimizers().items():
+            key = f"{part}_optimizer"
             # Optimizer slots are created lazily; build them now so a restore fills them.
             with scope():
                 optimizer.build(network.trainable_variables)

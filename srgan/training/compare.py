@@ -103,8 +103,7 @@ def _load_state(root: Path, budget: dict) -> dict:
 
 
 def train_all(settings: dict, minutes: float | None, minutes_init: float | None = None,
-              models: tuple[str, ...] = ORDER, restart: bool = False,
-              data_dir_given: bool = False) -> tuple[Path, dict] | None:
+              models: tuple[str, ...] = ORDER, restart: bool = False) -> tuple[Path, dict] | None:
     """Trains what is left of each of `models`, phase by phase; returns
     (CHECKPOINT_DIR/compare, the state), or None where Ctrl+C or SIGTERM stopped it (as
     training, after a checkpoint).
@@ -155,8 +154,8 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
             # by its limit has used all of its budget.
             start = time.monotonic()
             try:
-                entry["done"] = train(config, data_dir_given=data_dir_given,
-                                      limit=PhaseLimit.of_budget(phase, seconds, entry["seconds"], start))
+                entry["done"] = train(config, limit=PhaseLimit.of_budget(phase, seconds, entry["seconds"],
+                                                                         start))
             finally:
                 entry["seconds"] += time.monotonic() - start
                 entry["steps"] = saved_step(root / model) - (progress[WARMUP]["steps"] if phase == GAN else 0)
@@ -254,11 +253,11 @@ def write_compare_grid(results_dir: Path, data_dir: Path, models: tuple[str, ...
 
 def run_compare(settings: dict, minutes: float | None, results_dir: Path, tile: int,
                 minutes_init: float | None = None, models: tuple[str, ...] = ORDER,
-                restart: bool = False, data_dir_given: bool = False) -> str | None:
+                restart: bool = False) -> str | None:
     """Trains what is left, scores the models and writes the table; returns it, or None
     where a stop request ended the training (nothing is scored then)."""
     models = tuple(name for name in ORDER if name in models)
-    trained = train_all(settings, minutes, minutes_init, models, restart, data_dir_given)
+    trained = train_all(settings, minutes, minutes_init, models, restart)
     if trained is None:
         return None
     root, state = trained

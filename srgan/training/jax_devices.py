@@ -31,7 +31,7 @@ def resolve(name: str) -> tuple[keras.distribution.DataParallel | None, str]:
     return None, jax_backend.device_line()
 
 
-def train(config: TrainConfig, restart: bool, data_dir_given: bool, limit: PhaseLimit | None,
+def train(config: TrainConfig, restart: bool, limit: PhaseLimit | None,
           run: Callable[..., bool], move_aside: Callable[[bool, Path], None]) -> bool:
     """`run` (the loop's _train) under the distribution --strategy names."""
     distribution, why = resolve(config.strategy)
@@ -40,4 +40,4 @@ def train(config: TrainConfig, restart: bool, data_dir_given: bool, limit: Phase
     folder = Path(config.checkpoint_dir)
     move_aside(restart, folder)
     with RunLock(folder):
-        return run(config, folder, distribution, why, data_dir_given, limit)
+        return run(config, folder, distribution, why, limit)

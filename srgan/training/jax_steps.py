@@ -28,6 +28,7 @@ from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, gener
 from srgan.losses.content import mse_loss
 from srgan.losses.perceptual import perceptual_loss
 from srgan.models.srresnet import discriminator_logits
+from srgan.run.state import Networks
 
 State = dict[str, Any]
 Losses = dict[str, jax.Array]
@@ -57,30 +58,23 @@ class JaxSteps:
     """The seed's model: MSE warm-up, WGAN-GP critic, generator on content (MSE for the
     first epochs), VGG where given, and -1e-3 mean(D(SR))."""
 
-    def __init__(self, generator: keras.Model, critic: keras.Model,
-                 generator_optimizer: keras.optimizers.Optimizer,
-                 critic_optimizer: keras.optimizers.Optimizer,
-                 vgg: keras.Model | None, content: Callable[[Any, Any], Any],
-                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
+    def __init__(self, networks: Networks, vgg: keras.Model | None,
+                 content: Callable[[Any, Any], Any], jit: bool = False,
                  strategy: keras.distribution.DataParallel | None = None):
         """As TrainSteps; `jit` changes nothing (JAX's steps are always compiled), and the
         `strategy` is a Keras DataParallel distribution, or None for one device."""
         self.distribution = strategy
         self.replicas = len(strategy.device_mesh.devices.flat) if strategy is not None else 1
-        self.generator = generator
-        self.critic = critic
-        self.generator_optimizer = generator_optimizer
-        self.critic_optimizer = critic_optimizer
-        self.warmup_optimizer = warmup_optimizer or generator_optimizer
+        self.generator = networks.generator
+        self.critic = networks.critic
+        self.generator_optimizer = networks.generator_optimizer
+        self.critic_optimizer = networks.critic_optimizer
+        self.warmup_optimizer = networks.warmup
         self.vgg = vgg
         self.content = content
-        self._optimizers = {"generator": (generator_optimizer, generator),
-                            "critic": (critic_optimizer, critic)}
         # One state per optimizer: the warm-up's is the generator's unless set apart.
-        self._warmup_key = "generator"
-        if self.warmup_optimizer is not generator_optimizer:
-            self._optimizers["warmup"] = (self.warmup_optimizer, generator)
-            self._warmup_key = "warmup"
+        self._optimizers = networks.optimizers()
+        self._warmup_key = "warmup" if "warmup" in self._optimizers else "generator"
         # Built in the distribution's scope, so that the slots are replicated as the weights.
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             for optimizer, network in self._optimizers.values():
@@ -90,10 +84,10 @@ class JaxSteps:
                             for key, (optimizer, _) in self._optimizers.items()}
         self._scale_index = {key: _scale_index(optimizer)
                              for key, (optimizer, _) in self._optimizers.items()}
-        self._score = _shared_call(self._scorer(), critic)
+        self._score = _shared_call(self._scorer(), self.critic)
         self._state: State | None = None
         self._order: dict[frozenset, list[str]] = {}
-        self._rate = float(keras.ops.convert_to_numpy(generator_optimizer.learning_rate))
+        self._rate = float(keras.ops.convert_to_numpy(self.generator_optimizer.learning_rate))
         self._warmup = jax.jit(self._warmup_fn)
         self._critic = jax.jit(self._critic_fn)
         self._generator = jax.jit(self._generator_fn, static_argnums=3)

@@ -1,6 +1,7 @@
 """The training run: networks, resume, the epoch loop, checkpoints and logs."""
 
 import contextlib
+import dataclasses
 import itertools
 import logging
 import math
@@ -24,7 +25,7 @@ from srgan.run import best
 from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import move_run_aside
 from srgan.run.settings import save_settings
-from srgan.run.state import RunState, TrainingDiverged
+from srgan.run.state import Networks, RunState, TrainingDiverged
 from srgan.training.batchnorm import recompute_batchnorm_statistics
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
 from srgan.training.draws import penalty_draws
@@ -40,8 +41,7 @@ log = logging.getLogger(__name__)
 SAMPLES = 8
 
 
-def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = False,
-          limit: PhaseLimit | None = None) -> bool:
+def train(config: TrainConfig, restart: bool = False, limit: PhaseLimit | None = None) -> bool:
     """Trains (or resumes) the run in config.checkpoint_dir; True once all its epochs are
     done, or, under a `limit`, once the phase it names is over. Under TensorFlow on one
     device or a tf.distribute strategy; under JAX on one device or data parallel over the
@@ -53,9 +53,9 @@ def train(config: TrainConfig, restart: bool = False, data_dir_given: bool = Fal
         from srgan.runtime import jax_backend
         from srgan.training import jax_devices
         jax_backend.check_training_flags(config)
-        return jax_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)
+        return jax_devices.train(config, restart, limit, _train, _move_aside)
     from srgan.training import tf_devices
-    return tf_devices.train(config, restart, data_dir_given, limit, _train, _move_aside)
+    return tf_devices.train(config, restart, limit, _train, _move_aside)
 
 
 def _move_aside(restart: bool, folder: Path) -> None:
@@ -66,14 +66,14 @@ def _move_aside(restart: bool, folder: Path) -> None:
 
 
 def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
-           data_dir_given: bool, limit: PhaseLimit | None, restore_from: Path | None = None,
+           limit: PhaseLimit | None, restore_from: Path | None = None,
            several_machines: bool = False) -> bool:
     """The run in `folder` (the chief's, or a worker's own with the chief's `restore_from`),
     under `strategy` (a tf.distribute strategy, a Keras distribution, or None: one device)."""
-    ignored, previous = resolve_settings(config, restore_from or folder, several_machines)
+    config, ignored, previous = resolve_settings(config, restore_from or folder, several_machines)
     policy, why = precisions.resolve(config.precision)
     log.info(f"precision {policy} ({why}){', XLA' if config.jit else ''}; {strategy_why}")
-    photos = load_training_photos(config, data_dir_given)
+    photos = load_training_photos(config)
     scope = strategy.scope if strategy is not None else contextlib.nullcontext
     with scope():
         with precisions.policy(policy):
@@ -81,12 +81,9 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
             keras.utils.set_random_seed(config.seed)
             generator, critic = registry.build_networks(config.model, config.features, config.blocks,
                                                         config.hr_size, config.weights_init)
-        generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(
-            config, loss_scale=policy == "mixed_float16")
-    steps = step_class(config.model)(generator, critic, generator_optimizer, critic_optimizer,
-                                     vgg, content, warmup_optimizer, config.jit, strategy)
-    state = RunState(folder, generator, critic, generator_optimizer, critic_optimizer,
-                     warmup_optimizer, restore_from, scope, before_save=steps.sync)
+        networks = Networks(generator, critic, *optimizers(config, loss_scale=policy == "mixed_float16"))
+    steps = step_class(config.model)(networks, vgg, content, config.jit, strategy)
+    state = RunState(folder, networks, restore_from, scope, before_save=steps.sync)
     for standing in (state.standing, state.best_standing):
         if standing.notes:
             log.info(standing.explain())
@@ -96,7 +93,7 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
         log.info(f"{', '.join(given for given, _ in ignored)} ignored: {where} started with "
                  + ", ".join(kept for _, kept in ignored))
     if restored and previous is not None:
-        line = keep_finished_warmup(config, previous, state.epoch, state.batch)
+        config, line = keep_finished_warmup(config, previous, state.epoch, state.batch)
         if line:
             log.info(line)
     if restored is None and config.init == "pretrained":
@@ -308,7 +305,7 @@ class _Run:
         steps = self.fit.step_done(self.state.step)
         if steps is None:
             return
-        self.config.warmup_steps = steps
+        self.config = dataclasses.replace(self.config, warmup_steps=steps)
         save_settings(self.config, self.folder)
         rate = "" if self.fit.rate is None else f"{self.fit.rate:.1f} warm-up steps/s: "
         log.info(f"{rate}the warm-up ends at step {steps}, to fill --minutes_init "

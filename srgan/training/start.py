@@ -1,6 +1,7 @@
 """What a training run starts from: its photos, its settings (new, or those of the run
 it resumes) and, for a fine-tune, the shipped generator's weights."""
 
+import dataclasses
 import logging
 import secrets
 from pathlib import Path
@@ -9,7 +10,6 @@ import keras
 import numpy as np
 
 from srgan.config import TrainConfig
-from srgan.data.demo import build_demo_set
 from srgan.data.images import list_images
 from srgan.data.pipeline import PhotoSet, load_photo_set
 from srgan.errors import UserError
@@ -24,18 +24,13 @@ log = logging.getLogger(__name__)
 START_ONLY = ("init", "seed", "minutes_init", "warmup_steps")
 
 
-def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
-    """The photos in DATA_DIR/train; on a fresh clone, the demo set built there first."""
-    data_dir = Path(config.data_dir)
-    train_dir = data_dir / "train"
-    if data_dir_given and not (train_dir.is_dir() and list_images(train_dir)):
+def load_training_photos(config: TrainConfig) -> PhotoSet:
+    """The photos in DATA_DIR/train (where --data_dir is not given, the command line has
+    built the demo set there if it was empty: srgan/data/demo.py)."""
+    train_dir = Path(config.data_dir) / "train"
+    if not (train_dir.is_dir() and list_images(train_dir)):
         raise UserError(f"no training photos in {train_dir}. Put photos there "
                         "(or run --mode=prepare), or leave out --data_dir to train on the demo set.")
-    if not (train_dir.is_dir() and list_images(train_dir)):
-        n_train, n_test = build_demo_set(data_dir, config.hr_size)
-        log.info(f"{train_dir} was empty: built the demo set from scikit-image's photos "
-            f"({n_train} training and {n_test} test patches of {config.hr_size} px). "
-            "See docs/DATA.md to train on STL10 or DIV2K instead.")
     photos, skipped = load_photo_set(train_dir, config.hr_size)
     if skipped:
         log.info(f"skipped {len(skipped)} file(s) in {train_dir}:\n  " + "\n  ".join(skipped))
@@ -52,13 +47,13 @@ def load_training_photos(config: TrainConfig, data_dir_given: bool) -> PhotoSet:
 
 
 def resolve_settings(config: TrainConfig, folder: Path, several_machines: bool = False
-                     ) -> tuple[list[tuple[str, str]], dict | None]:
-    """Checks the saved run against the flags and fills in what started it (START_ONLY);
-    returns (the flag given, the one that started the run) for each flag so overridden,
-    and the saved settings (None for a new run), which this run's will replace.
-    A new run on `several_machines` must be given its seed."""
+                     ) -> tuple[TrainConfig, list[tuple[str, str]], dict | None]:
+    """Checks the saved run against the flags; returns `config` with what started the run
+    filled in (START_ONLY), (the flag given, the one that started the run) for each flag
+    so overridden, and the saved settings (None for a new run), which this run's will
+    replace. A new run on `several_machines` must be given its seed."""
     saved = load_settings(folder)
-    ignored = []
+    ignored, kept = [], {}
     if saved is not None:
         mismatch = architecture_mismatch(saved, config)
         if mismatch:
@@ -66,20 +61,21 @@ def resolve_settings(config: TrainConfig, folder: Path, several_machines: bool =
                             + "\n  ".join(mismatch)
                             + "\nUse the saved values, another --checkpoint_dir, or --restart.")
         for name in START_ONLY:
-            kept, given = saved.get(name), getattr(config, name)
-            if kept is None:
+            value, given = saved.get(name), getattr(config, name)
+            if value is None:
                 continue
-            if given not in (None, kept):
-                ignored.append((f"--{name} {given}", f"--{name} {kept}"))
-            setattr(config, name, kept)
+            if given not in (None, value):
+                ignored.append((f"--{name} {given}", f"--{name} {value}"))
+            kept[name] = value
+    config = dataclasses.replace(config, **kept)
     if config.init is None:
-        config.init = "reference"
+        config = dataclasses.replace(config, init="reference")
     if config.seed is None:
         if several_machines:
             raise UserError("a new run on several machines needs --seed: every worker must "
                             "draw the same crops and initial weights")
-        config.seed = secrets.randbelow(2**31)
-    return ignored, saved
+        config = dataclasses.replace(config, seed=secrets.randbelow(2**31))
+    return config, ignored, saved
 
 
 def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
@@ -94,15 +90,17 @@ def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
     log.info(f"--init pretrained: the generator starts from {pretrained.WEIGHTS.name}")
 
 
-def keep_finished_warmup(config: TrainConfig, previous: dict, epoch: int, batch: int) -> str | None:
+def keep_finished_warmup(config: TrainConfig, previous: dict, epoch: int, batch: int
+                         ) -> tuple[TrainConfig, str | None]:
     """A run whose GAN phase has begun keeps the warm-up it had: another --n_epoch_init
     would rerun a warm-up after GAN epochs (raised) or renumber the GAN epochs that the
-    rate's decay and the MSE share count (lowered). Returns the line saying so, if any.
-    A warm-up that has just ended, with no GAN step yet, may still be lengthened."""
+    rate's decay and the MSE share count (lowered). Returns `config` with the warm-up it
+    keeps, and the line saying so, if any. A warm-up that has just ended, with no GAN step
+    yet, may still be lengthened."""
     kept = previous.get("n_epoch_init", TrainConfig().n_epoch_init)
     began = epoch > kept or (epoch == kept and batch > 0)
     if not began or config.n_epoch_init == kept:
-        return None
-    given, config.n_epoch_init = config.n_epoch_init, kept
-    return (f"--n_epoch_init {given} ignored: the run's GAN phase began after its {kept} warm-up "
-            "epochs, and a finished warm-up never reruns")
+        return config, None
+    return dataclasses.replace(config, n_epoch_init=kept), (
+        f"--n_epoch_init {config.n_epoch_init} ignored: the run's GAN phase began after its "
+        f"{kept} warm-up epochs, and a finished warm-up never reruns")

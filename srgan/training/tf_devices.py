@@ -18,7 +18,7 @@ from srgan.training.budget import PhaseLimit
 log = logging.getLogger(__name__)
 
 
-def train(config: TrainConfig, restart: bool, data_dir_given: bool, limit: PhaseLimit | None,
+def train(config: TrainConfig, restart: bool, limit: PhaseLimit | None,
           run: Callable[..., bool], move_aside: Callable[[bool, Path], None]) -> bool:
     """`run` (the loop's _train) under the strategy --strategy names, in the run's folder
     on the chief, in a folder of its own thrown away on every other worker."""
@@ -36,11 +36,11 @@ def train(config: TrainConfig, restart: bool, data_dir_given: bool, limit: Phase
             # TensorFlow's pattern: every worker runs the same code, saves included; only
             # the chief writes into the run's folder, the others into their own.
             with tempfile.TemporaryDirectory(prefix="srgan-worker-") as scratch:
-                return run(config, Path(scratch), strategy, strategy_why, data_dir_given, limit,
+                return run(config, Path(scratch), strategy, strategy_why, limit,
                            restore_from=folder, several_machines=several)
         move_aside(restart, folder)
         with RunLock(folder):
-            return run(config, folder, strategy, strategy_why, data_dir_given, limit,
+            return run(config, folder, strategy, strategy_why, limit,
                        several_machines=several)
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
             tf.errors.CancelledError) as error:

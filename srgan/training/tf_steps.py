@@ -23,6 +23,7 @@ from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, gener
 from srgan.losses.content import mse_loss
 from srgan.losses.perceptual import perceptual_loss
 from srgan.models.srresnet import discriminator_logits
+from srgan.run.state import Networks
 
 Losses = dict[str, tf.Tensor]
 
@@ -30,20 +31,16 @@ Losses = dict[str, tf.Tensor]
 class TrainSteps:
     """Binds the networks, optimizers and losses of one run into compiled steps."""
 
-    def __init__(self, generator: keras.Model, critic: keras.Model,
-                 generator_optimizer: keras.optimizers.Optimizer,
-                 critic_optimizer: keras.optimizers.Optimizer,
-                 vgg: keras.Model | None,
-                 content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
-                 warmup_optimizer: keras.optimizers.Optimizer | None = None, jit: bool = False,
+    def __init__(self, networks: Networks, vgg: keras.Model | None,
+                 content: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], jit: bool = False,
                  strategy: tf.distribute.Strategy | None = None):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = self.strategy.num_replicas_in_sync
-        self.generator = generator
-        self.critic = critic
-        self.generator_optimizer = generator_optimizer
-        self.critic_optimizer = critic_optimizer
-        self.warmup_optimizer = warmup_optimizer or generator_optimizer
+        self.generator = networks.generator
+        self.critic = critic = networks.critic
+        self.generator_optimizer = networks.generator_optimizer
+        self.critic_optimizer = networks.critic_optimizer
+        self.warmup_optimizer = networks.warmup
         self.vgg = vgg
         self.content = content
         images = tf.TensorSpec((None, None, None, 3), tf.float32)
