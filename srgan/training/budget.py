@@ -43,6 +43,24 @@ class PhaseLimit:
     def reached(self) -> bool:
         return self.end is not None and time.monotonic() >= self.end
 
+    def mse_share(self) -> MseShare | None:
+        """The clock of the seed's MSE share, where this limit times one."""
+        return None if self.mse_seconds is None else MseShare(self.mse_seconds)
+
+
+class MseShare:
+    """Whether the seed's content loss is still MSE, by the clock: for `seconds` from the
+    first GAN step it is asked about (PhaseLimit's mse_seconds)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end: float | None = None
+
+    def __call__(self) -> bool:
+        if self.end is None:
+            self.end = time.monotonic() + self.seconds
+        return time.monotonic() < self.end
+
 
 # A call's first warm-up steps are not timed (they compile the step and fill caches); its
 # rate is then timed over FIT_STEPS steps, or over a tenth of the budget if that ends first.

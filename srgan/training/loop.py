@@ -1,44 +1,36 @@
-"""The training run: networks, resume, the epoch loop, checkpoints and logs."""
+"""A training run: its networks, resume, and the epoch loop (what happens at a checkpoint
+is srgan/training/checkpoints.py's)."""
 
 import contextlib
 import dataclasses
 import itertools
 import logging
 import math
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import keras
 from tqdm import tqdm
 
-from srgan.runtime import precision as precisions
-from srgan.models import registry
 from srgan.config import TrainConfig
-from srgan.data.images import save_png
-from srgan.data.pipeline import PhotoSet, crop_areas, sample_batch, steps_per_epoch, training_dataset
+from srgan.data.pipeline import PhotoSet, crop_areas, steps_per_epoch, training_dataset
 from srgan.evaluation import provenance
-from srgan.evaluation.curve import VALIDATION_TAG
-from srgan.evaluation.validation import Validator
-from srgan.inference.upscale import tile_margin
-from srgan.run import best
+from srgan.models import registry
 from srgan.run.events import LOGS, EventWriter
 from srgan.run.folder import move_run_aside
 from srgan.run.settings import save_settings
 from srgan.run.state import Networks, RunState, TrainingDiverged
-from srgan.training.batchnorm import recompute_batchnorm_statistics
+from srgan.runtime import precision as precisions
 from srgan.training.budget import GAN, WARMUP, PhaseLimit, WarmupFit
+from srgan.training.checkpoints import SavePoints
 from srgan.training.draws import penalty_draws
 from srgan.training.interrupt import StopRequest
 from srgan.training.recipe import (content_is_mse, learning_rate, model_losses, optimizers, rate_by_step,
                                    step_class, with_rates)
-from srgan.training.samples import sample_grid, validation_batch
 from srgan.training.start import (keep_finished_warmup, load_training_photos, resolve_settings,
                                   start_from_pretrained)
 
 log = logging.getLogger(__name__)
-
-SAMPLES = 8
 
 
 def train(config: TrainConfig, restart: bool = False, limit: PhaseLimit | None = None) -> bool:
@@ -120,34 +112,19 @@ class _Run:
                  state: RunState, steps, limit: PhaseLimit | None = None):
         self.config = config
         self.limit = limit
-        self.mse_end = None  # where a limit times the seed's MSE share: set at the first GAN step
+        # Where a limit times the seed's MSE share of the GAN phase, its clock.
+        self.mse_by_clock = limit.mse_share() if limit is not None else None
         self.folder = folder
         self.photos = photos
         self.state = state
         self.steps = steps
         self.total_epochs = config.n_epoch_init + config.n_epoch
         self.writer = EventWriter(folder / LOGS)
-        self.samples = {"train": sample_batch(photos, SAMPLES, config.hr_size)}
-        valid = validation_batch(Path(config.data_dir) / "test", SAMPLES, config.hr_size)
-        if valid is not None:
-            self.samples["valid"] = valid
-        self.validator = None
-        if config.val_images and valid is not None:
-            self.validator = Validator(steps.generator, Path(config.data_dir), config.val_images,
-                                       tile_margin(config.model, config.blocks))
-        if config.val_images and not (self.validator is not None and len(self.validator)):
-            test = Path(config.data_dir) / "test"
-            log.info(f"no validation: {test} holds no photo of at least {config.hr_size} px that "
-                     "can be read" + ("" if test.is_dir() else " (it is not a folder)")
-                     + "; held-out scores, best/ and the validation samples are off")
+        self.saves = SavePoints(config, folder, photos, state, steps, self.writer)
         # --minutes_init's length is fitted once (then kept in settings.json); compare's
         # phases are timed by their limit instead.
         self.fit = (WarmupFit(config.minutes_init)
                     if config.minutes_init is not None and config.warmup_steps is None else None)
-        self.best_record = None
-        if self.validator is not None and len(self.validator):
-            best.check_writable(folder)
-            self.best_record = best.read_record(folder)
 
     def model_name(self) -> str:
         """The model and its size, as the first lines of a run name it."""
@@ -197,15 +174,6 @@ class _Run:
         """Whether the warm-up has run the steps fitted to --minutes_init."""
         steps = self.config.warmup_steps
         return self.warming_up() and steps is not None and self.state.step >= steps
-
-    def content_is_mse(self, by_epoch: bool) -> bool:
-        """Whether this GAN step's content loss is MSE: as its epoch says (`by_epoch`), or,
-        under a limit with a time budget, by the clock from this call's first GAN step."""
-        if self.limit is None or self.limit.mse_seconds is None:
-            return by_epoch
-        if self.mse_end is None:
-            self.mse_end = time.monotonic() + self.limit.mse_seconds
-        return time.monotonic() < self.mse_end
 
     def loop(self) -> bool:
         """Trains to the last epoch (under a limit, to the end of its phase), or until a
@@ -261,19 +229,8 @@ class _Run:
         return True
 
     def save_point(self, label: str) -> str:
-        """A checkpoint as every scheduled one: precise BatchNorm statistics, samples,
-        validation; returns its path."""
-        epoch = self.state.epoch
-        self.steps.sync()
-        self.recompute_batchnorm()
-        self.save_samples(epoch)
-        # The best first: where it cannot be saved, neither is the epoch, so the rerun
-        # that follows a fix validates the epoch again.
-        validation = self.validate(epoch)
-        saved = self.state.save()
-        self.writer.flush()
-        log.info(f"{label}: saved {saved}" + validation)
-        return saved
+        """A checkpoint as every scheduled one (srgan/training/checkpoints.py); its path."""
+        return self.saves.save(label, self.crop())
 
     def end_phase_early(self, saved: str | None) -> None:
         """The limit's minutes are used: a warm-up ends here (the run's next call trains
@@ -351,7 +308,8 @@ class _Run:
                 else:
                     epsilon = penalty_draws(config.seed, state.step, self.steps.global_batch(hr))
                     losses = {**self.steps.critic_step(lr, hr, epsilon),
-                              **self.steps.generator_step(lr, hr, self.content_is_mse(use_mse))}
+                              **self.steps.generator_step(lr, hr, self.mse_by_clock() if self.mse_by_clock
+                                                   else use_mse)}
                 values = {name: float(value) for name, value in losses.items()}
                 self.check_finite(values)
                 state.batch += 1
@@ -378,47 +336,3 @@ class _Run:
                 f"the {', '.join(bad)} loss became {values[bad[0]]} at step {self.state.step + 1} "
                 f"(epoch {self.state.epoch + 1}); stopped without saving. The last good checkpoint "
                 f"is kept: {last}. Try a lower --lr_init.")
-
-    def recompute_batchnorm(self) -> None:
-        """Precise BatchNorm statistics for the checkpoint (srgan/training/batchnorm.py),
-        from the first --bn_batches batches of a fixed shuffle of the training crops.
-
-        Done only at the scheduled saves, which an interrupted and resumed run reaches
-        alike: the trainable weights never depend on the moving statistics, and the
-        statistics saved are a function of the weights, so resuming stays exact.
-        """
-        if not self.config.bn_batches:
-            return
-        # A fixed epoch number outside any real epoch's: the same batches at every save.
-        data = training_dataset(self.photos, self.config.batch_size, -1, self.config.seed,
-                                self.crop())
-        recompute_batchnorm_statistics(self.steps.generator,
-                                       (lr for lr, _ in itertools.islice(data, self.config.bn_batches)))
-        self.steps.reload()
-
-    def validate(self, epoch: int) -> str:
-        """Scores the generator on the validation photos, logs the scores, keeps the best
-        checkpoint by PSNR-Y; returns the text for the log line."""
-        if self.validator is None or not len(self.validator):
-            return ""
-        scores = self.validator.score()
-        step = self.state.step
-        for name, value in scores.items():
-            self.writer.scalar(f"{VALIDATION_TAG}{name}", value, step)
-            self.writer.scalar(f"{VALIDATION_TAG}bicubic_{name}", self.validator.bicubic[name], step)
-        text = (f"; validation on {len(self.validator)} photos: PSNR-Y {scores['psnr_y']:.2f} dB "
-                f"(bicubic {self.validator.bicubic['psnr_y']:.2f}), SSIM-Y {scores['ssim_y']:.4f} "
-                f"(bicubic {self.validator.bicubic['ssim_y']:.4f})")
-        if self.best_record is None or scores["psnr_y"] > self.best_record["psnr_y"]:
-            record = best.Record(epoch=epoch, step=step, checkpoint=self.state.save_best(),
-                                 psnr_y=scores["psnr_y"], ssim_y=scores["ssim_y"])
-            best.write_record(self.folder, record)
-            self.best_record = record
-            text += ", the best so far"
-        return text
-
-    def save_samples(self, epoch: int) -> None:
-        for name, hr in self.samples.items():
-            grid = sample_grid(self.steps.generator, hr, registry.spec(self.config.model).display_name)
-            save_png(self.folder / "samples" / f"{name}_epoch{epoch:05d}.png", grid)
-            self.writer.image(f"samples/{name}", grid, self.state.step)
