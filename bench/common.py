@@ -150,6 +150,7 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
     from srgan.config import TrainConfig
     from srgan.models import registry
     from srgan.runtime.precision import policy as dtype_policy
+    from srgan.run.state import Networks
     from srgan.training.recipe import optimizers, recipe, step_class
 
     config = config or TrainConfig(model=model, vgg_weights="random")
@@ -161,8 +162,8 @@ def build_train_steps(model: str, features: int, blocks: int, policy: str = "flo
         config, loss_scale=policy == "mixed_float16")
     generator_optimizer.build(generator.trainable_variables)
     critic_optimizer.build(critic.trainable_variables)
-    return step_class(model)(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                             content, warmup_optimizer, jit=jit)
+    return step_class(model)(Networks(generator, critic, generator_optimizer, critic_optimizer,
+                                      warmup_optimizer), vgg, content, jit=jit)
 
 
 def step_flops(steps, batch: int) -> dict[str, tuple[int, int]]:

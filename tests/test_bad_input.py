@@ -257,7 +257,7 @@ def test_upscales_minimum_is_where_the_shipped_generators_border_error_passes_bi
     """The figure in srgan/inference/upscale.py and docs/USAGE.md, kept true for the file
     shipped: from MIN_SIDE LR px on, the generator's border error is at most 10% above
     bicubic's on the same crops; one px less, more than 15% above it
-    (bench/measure_min_size.py)."""
+    (bench/measure/measure_min_size.py)."""
     import numpy as np
     import skimage.data
 
@@ -284,7 +284,7 @@ def test_upscales_minimum_is_where_the_shipped_generators_border_error_passes_bi
         return float(np.mean(errors[predict]) / np.mean(errors[bicubic]))
 
     assert border_rms_ratio(MIN_SIDE) < 1.1 and border_rms_ratio(MIN_SIDE - 1) > 1.15, (
-        "rerun python bench/measure_min_size.py and update MIN_SIDE and docs/USAGE.md")
+        "rerun python bench/measure/measure_min_size.py and update MIN_SIDE and docs/USAGE.md")
 
 
 @pytest.mark.parametrize("flags, says", [

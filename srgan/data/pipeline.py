@@ -5,7 +5,7 @@ Every random choice (the order, each crop, each flip) is a function of (seed, ep
 position in the epoch), so an epoch can be replayed exactly and a run resumed in the
 middle of one, under either backend. The batches are cut between the steps, on the
 training thread: on the CPU, background input threads preempt the step's own and cost
-up to a third of the warm-up's rate (bench/bench_loop.py), and a crop costs microseconds.
+up to a third of the warm-up's rate (bench/speed/bench_loop.py), and a crop costs microseconds.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from srgan.errors import UserError, shown
 
 
 # LR px a side below which a photo is refused: its output is then mostly border, where the
-# generator sees its zero padding. `python bench/measure_min_size.py` on scikit-image's
+# generator sees its zero padding. `python bench/measure/measure_min_size.py` on scikit-image's
 # photos, shipped generator: its border RMS error is 7.4-10.1 levels from 3 px on (7.40 at
 # 3, 1.01x bicubic's; 0.89-0.98x from 4 px on), then 8.4 at 2 px (1.19x) and 15.9 at 1
 # (2.2x): at 3 px and above it does as well as bicubic or better.

@@ -84,7 +84,8 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               build_generator=_seed_generator, build_critic=_seed_critic,
               context_margin=_seed_context_margin,
               # Past 12 LR px of context the shipped generator's tiled output changes by at
-              # most 1 level on real photos (bench/measure_margin.py); its receptive field is 70.
+              # most 1 level on real photos (bench/measure/measure_margin.py); its receptive
+              # field is 70.
               effective_margin=12),
     ModelSpec(name="srgan", display_name="SRGAN",
               help="SRResNet and SRGAN's discriminator (Ledig et al. 2017)", baseline=True,

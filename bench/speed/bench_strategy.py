@@ -1,6 +1,6 @@
 """The cost of tf.distribute itself: the seed's GAN step on 1 and on 2 logical CPU devices.
 
-    python bench/bench_strategy.py [--batch_size 16] [--steps 3] [--features 64 --blocks 16]
+    python bench/speed/bench_strategy.py [--batch_size 16] [--steps 3] [--features 64 --blocks 16]
 
 Each device count runs in a process of its own (SRGAN_CPU_DEVICES is read before
 TensorFlow starts), with the same global batch. Both split the same 2 cores, so the
@@ -16,9 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import step_parser, timed  # noqa: E402
+from bench.common import step_parser, timed  # noqa: E402
 
 CHILD = "--child"
 
@@ -33,6 +33,7 @@ def child(args) -> None:
     from srgan.config import TrainConfig
     from srgan.models.registry import build_networks
     from srgan.training import recipe
+    from srgan.run.state import Networks
     from srgan.training.draws import penalty_draws
 
     strategy, why = resolve("auto")
@@ -44,8 +45,8 @@ def child(args) -> None:
         generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
         generator_optimizer.build(generator.trainable_variables)
         critic_optimizer.build(critic.trainable_variables)
-    steps = recipe.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, vgg,
-                                    content, strategy=strategy)
+    steps = recipe.step_class("seed")(Networks(generator, critic, generator_optimizer, critic_optimizer),
+                                    vgg, content, strategy=strategy)
     hr = np.random.default_rng(0).uniform(-1, 1, (args.batch_size, 48, 48, 3)).astype("float32")
     data = tf.data.Dataset.from_tensors((tf.image.resize(hr, (12, 12)), hr))
     if steps.replicas > 1:

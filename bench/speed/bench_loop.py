@@ -1,7 +1,7 @@
 """The training loop against its bare step: `python main.py` as a user runs it, and the
 same compiled step called alone, in each precision, for the warm-up and the GAN phase.
 
-    python bench/bench_loop.py [--epochs 8] [--batches 12] [--gan_batches 3] [--repeats 2]
+    python bench/speed/bench_loop.py [--epochs 8] [--batches 12] [--gan_batches 3] [--repeats 2]
 
 Faithful sizes (the seed's generator, 64 features, 16 blocks, batch 16, 48 px crops;
 VGG term off, no validation, no checkpoint inside the timed epochs). Through the loop:
@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from common import PRECISIONS, build_train_steps, step_parser, timed, yardsticks  # noqa: E402
+from bench.common import PRECISIONS, build_train_steps, step_parser, timed, yardsticks  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

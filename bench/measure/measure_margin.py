@@ -2,7 +2,7 @@
 around each tile) from which on a tiled upscale differs from the whole-photo upscale by
 at most 1 level, on real photos.
 
-    python bench/measure_margin.py [--checkpoint pretrained] [--tile 32]
+    python bench/measure/measure_margin.py [--checkpoint pretrained] [--tile 32]
 
 Small tiles make the most seams, so the margin found holds for larger ones. The photos
 are scikit-image's (astronaut, chelsea, coffee, rocket), downsized x4 as testing does.
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 

@@ -2,7 +2,7 @@
 output is mostly border, where the network sees its own zero padding, and its error
 there grows past what bicubic makes of the same photo.
 
-    python bench/measure_min_size.py [--checkpoint pretrained]
+    python bench/measure/measure_min_size.py [--checkpoint pretrained]
 
 For each LR side S it cuts square crops of 4S px from scikit-image's photos (astronaut,
 chelsea, coffee, rocket; several places each), downsizes them x4 as testing does, enlarges
@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 

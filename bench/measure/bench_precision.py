@@ -1,7 +1,7 @@
 """Quality parity of the precisions: the same MSE warm-up in float32 and in
 mixed_bfloat16, scored on held-out photos; and a short GAN run in each, its loss terms.
 
-    python bench/bench_precision.py --data_dir data_wallpapers [--steps 1000] [--gan_steps 10]
+    python bench/measure/bench_precision.py --data_dir data_wallpapers [--steps 1000] [--gan_steps 10]
         [--precisions float32,mixed_bfloat16]
 
 The seed's generator at its defaults, the same initial weights and the same batches
@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import PRECISIONS  # noqa: E402
+from bench.common import PRECISIONS  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -33,6 +33,7 @@ from srgan.runtime.backends import device_name  # noqa: E402
 from srgan.evaluation.validation import Validator  # noqa: E402
 from srgan.losses.content import content_loss  # noqa: E402
 from srgan.runtime.precision import policy as dtype_policy  # noqa: E402
+from srgan.run.state import Networks  # noqa: E402
 from srgan.models.registry import build_networks  # noqa: E402
 from srgan.training.tf_steps import TrainSteps  # noqa: E402
 from srgan.training.batchnorm import recompute_batchnorm_statistics  # noqa: E402
@@ -54,8 +55,8 @@ def build_steps(policy: str) -> TrainSteps:
         generator, critic = build_networks("seed", 64, 16, 48)
     config = TrainConfig(warmup_optimizer="adam", warmup_lr=2e-4)
     generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
-    return TrainSteps(generator, critic, generator_optimizer, critic_optimizer, None,
-                      content_loss("ssim"), warmup_optimizer)
+    return TrainSteps(Networks(generator, critic, generator_optimizer, critic_optimizer, warmup_optimizer),
+                      None, content_loss("ssim"))
 
 
 def warm_up(policy: str, photos, data_dir: Path, args) -> None:

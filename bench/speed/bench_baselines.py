@@ -1,6 +1,6 @@
 """Times SRGAN, W-SRGAN and the seed's model side by side: training step and inference.
 
-    python bench/bench_baselines.py [--batch_size 16] [--steps 3] [--features 64] [--blocks 16]
+    python bench/speed/bench_baselines.py [--batch_size 16] [--steps 3] [--features 64] [--blocks 16]
 
 For each model: one full training step (critic or discriminator update + generator
 update, 12 -> 48, batch --batch_size) and the generator alone in inference mode on
@@ -15,9 +15,9 @@ work in one run.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import (build_train_steps, live_flops, matmul_gflops, step_flops,  # noqa: E402
+from bench.common import (build_train_steps, live_flops, matmul_gflops, step_flops,  # noqa: E402
                     step_parser, timed)
 
 import keras  # noqa: E402

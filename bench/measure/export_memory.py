@@ -1,7 +1,7 @@
 """Peak memory of the exported SavedModel's two signatures: `serving_default` (the whole
 photo in one call) and `tiled` (128 LR px tiles with the shipped generator's margin).
 
-    python bench/export_memory.py [--sides 267 512 2048]
+    python bench/measure/export_memory.py [--sides 267 512 2048]
 
 Exports the shipped generator to a temporary folder, then runs each signature on a
 square photo of each side (scikit-image's astronaut, resized) in a fresh process and
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import json, resource, sys, time

@@ -1,6 +1,6 @@
 """Times the seed's training steps under each Keras backend, from the same weights and batch.
 
-    python bench/bench_backends.py [--batch_size 16] [--steps 3] [--features 64] [--blocks 16]
+    python bench/speed/bench_backends.py [--batch_size 16] [--steps 3] [--features 64] [--blocks 16]
                                    [--precision float32|mixed_bfloat16] [--backends tensorflow,jax]
                                    [--peak_tflops T]
 
@@ -22,17 +22,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SIDE = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 import keras, numpy as np
-from srgan.runtime import precision
 from srgan.config import TrainConfig
-from srgan.runtime.backends import device_name
 from srgan.models.registry import build_networks
-from srgan.training import loop, recipe
+from srgan.run.state import Networks
+from srgan.runtime import precision
+from srgan.runtime.backends import device_name
+from srgan.training import recipe
 from srgan.training.draws import penalty_draws
 
 args = json.loads(sys.argv[1])
@@ -42,8 +43,8 @@ with precision.policy(args["precision"]):
     generator, critic = build_networks("seed", args["features"], args["blocks"], 48)
     _, content = recipe.model_losses(config)
 generator_optimizer, critic_optimizer, _ = recipe.optimizers(config)
-steps = recipe.step_class("seed")(generator, critic, generator_optimizer, critic_optimizer, None,
-                                content)
+steps = recipe.step_class("seed")(Networks(generator, critic, generator_optimizer, critic_optimizer),
+                                None, content)
 rng = np.random.default_rng(0)
 batch = args["batch_size"]
 hr = (rng.uniform(-1, 1, (batch, 48, 48, 3)).cumsum(axis=2) / 12).clip(-1, 1).astype("float32")
@@ -101,8 +102,8 @@ def main() -> None:
     backends = args.backends.split(",")
     conv = None
     if importlib.util.find_spec("tensorflow") is not None:
-        sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
-        from common import yardsticks
+        sys.path.insert(0, str(ROOT))
+        from bench.common import yardsticks
         conv = yardsticks()[f"conv {args.precision}"]
     results = {}
     for backend in backends:

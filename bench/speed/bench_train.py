@@ -1,6 +1,6 @@
 """Times the training steps in each precision, with and without XLA.
 
-    python bench/bench_train.py [--batch_size 16] [--steps 3] [--no_jit]
+    python bench/speed/bench_train.py [--batch_size 16] [--steps 3] [--no_jit]
 
 Faithful defaults (64 features, 16 blocks, 12 -> 48, VGG19 perceptual term with
 random weights, which cost the same as ImageNet's). For float32 and mixed_bfloat16,
@@ -15,9 +15,9 @@ import itertools
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from common import PRECISIONS, build_train_steps, step_flops, step_parser, timed, yardsticks  # noqa: E402
+from bench.common import PRECISIONS, build_train_steps, step_flops, step_parser, timed, yardsticks  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -1,7 +1,7 @@
 """Times inference in each precision: 12 -> 48 batches, a 256x256 -> 1024x1024 photo,
 and (with --big) the whole `--mode=upscale` of a 1024x1024 photo, with its peak memory.
 
-    python bench/bench_inference.py [--repeats 5] [--big]
+    python bench/speed/bench_inference.py [--repeats 5] [--big]
 
 The faithful generator (64 features, 16 blocks) with random weights (speed does not
 depend on the weights). Prints images/s or output megapixels/s, GFLOP per call (of
@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from common import PRECISIONS, live_flops, timed, yardsticks  # noqa: E402
+from bench.common import PRECISIONS, live_flops, timed, yardsticks  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -1,6 +1,6 @@
 """Colour and range of a generator on held-out photos: is its PSNR-Y gap detail or colour?
 
-    python bench/colour_bias.py --data_dir data_wallpapers [--checkpoint_dir DIR] [--checkpoint CKPT]
+    python bench/measure/colour_bias.py --data_dir data_wallpapers [--checkpoint_dir DIR] [--checkpoint CKPT]
 
 On every photo of DATA_DIR/test (the 4 px border cropped, as the metrics do) it prints,
 for bicubic and the generator: the mean signed error of R, G and B in levels (SR - HR),
@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 

@@ -1,11 +1,11 @@
 """Time to quality of the MSE warm-up: what a user with N minutes gets from each recipe.
 
     # Each variant trains the same number of wall-clock minutes, scored at fixed marks:
-    python bench/time_to_quality.py sweep --data_dir data_wallpapers --marks 1,2,3 \\
+    python bench/measure/time_to_quality.py sweep --data_dir data_wallpapers --marks 1,2,3 \\
         --out docs/results/time_to_quality.csv
-    python bench/time_to_quality.py plot docs/results/time_to_quality.csv img/time_to_quality.png
+    python bench/measure/time_to_quality.py plot docs/results/time_to_quality.csv img/time_to_quality.png
     # A training run's own validation curve (minutes since its logs began):
-    python bench/time_to_quality.py curve CHECKPOINT_DIR [--minutes 30]
+    python bench/measure/time_to_quality.py curve CHECKPOINT_DIR [--minutes 30]
 
 A variant is INIT/PRECISION/CROP/OPTIMIZER (reference/mixed_bfloat16/96/adam2e-4; the
 optimizer is one of srgan/config.py's OPTIMIZERS, rmsprop being TF1's rule): the
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from srgan.runtime.startup import import_tensorflow_quietly  # noqa: E402
 
@@ -43,13 +43,14 @@ def sweep(args: argparse.Namespace) -> None:
     import keras
     import tensorflow as tf
 
-    from common import yardsticks
+    from bench.common import yardsticks
     from srgan.config import TrainConfig
     from srgan.data.pipeline import load_photo_set, training_dataset
     from srgan.runtime.backends import device_name
     from srgan.evaluation.validation import Validator
     from srgan.losses.content import content_loss
     from srgan.runtime.precision import policy as dtype_policy
+    from srgan.run.state import Networks
     from srgan.models.registry import build_networks
     from srgan.training.tf_steps import TrainSteps
     from srgan.training.batchnorm import recompute_batchnorm_statistics
@@ -64,7 +65,7 @@ def sweep(args: argparse.Namespace) -> None:
     with out.open("w", newline="") as handle:
         handle.write(f"# {device_name()}; TensorFlow {tf.__version__}; yardsticks (GFLOP/s): "
                      + ", ".join(f"{name} {value:.1f}" for name, value in sticks.items()) + "\n")
-        handle.write(f"# python bench/time_to_quality.py sweep --data_dir {args.data_dir} --marks "
+        handle.write(f"# python bench/measure/time_to_quality.py sweep --data_dir {args.data_dir} --marks "
                      f"{args.marks} --val_images {args.val_images} --variants {','.join(args.variants)}\n")
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
@@ -76,9 +77,8 @@ def sweep(args: argparse.Namespace) -> None:
                 generator, critic = build_networks("seed", 64, 16, 48, init)
             config = TrainConfig(warmup_optimizer=name, warmup_lr=float(rate))
             generator_optimizer, critic_optimizer, warmup_optimizer = optimizers(config)
-            steps = TrainSteps(generator, critic, generator_optimizer, critic_optimizer, None,
-                               content_loss("ssim"),
-                               warmup_optimizer)
+            steps = TrainSteps(Networks(generator, critic, generator_optimizer, critic_optimizer,
+                                        warmup_optimizer), None, content_loss("ssim"))
             validator = Validator(generator, data_dir, args.val_images, margin=12)
             batches = (batch for epoch in itertools.count()
                        for batch in training_dataset(photos, 16, epoch, args.seed, int(crop)))
