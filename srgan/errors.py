@@ -4,7 +4,6 @@ import re
 import sys
 from collections.abc import Callable
 
-
 # "{{function_node NAME}} " before a message raised inside a tf.function.
 _FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 

@@ -9,11 +9,11 @@ import argparse
 import math
 from collections.abc import Callable
 
-from srgan.models import registry
 from srgan.config import INITS, WARMUP_OPTIMIZERS, WARMUP_SCHEDULES, TrainConfig
 from srgan.data.prepare_options import HR_CHOICES
 from srgan.inference.outputs import EXTENSIONS
 from srgan.losses import CONTENT_LOSSES
+from srgan.models import registry
 from srgan.runtime import PRECISIONS, STRATEGIES
 
 TRAINING = ("train", "compare")
@@ -48,6 +48,8 @@ def finite_float(text: str) -> float:
 
 def _declare(add: Add) -> None:
     """Every flag: add(group, modes that use it, *names, **argparse keywords)."""
+    # Long: one add() per flag, the one place each is declared; split up, a flag's group
+    # and modes would be read in two places.
     defaults = TrainConfig()
     models = "; ".join(f"{spec.name}: {spec.help}" for spec in registry.MODELS.values())
     add("model", ("train", *USE), "--model", default=None, choices=registry.NAMES,

@@ -13,16 +13,15 @@ import errno
 import os
 from pathlib import Path
 
-from srgan.runtime import environment
+from srgan.cli.flags import train_fields
 from srgan.config import TrainConfig, check_time_budget
 from srgan.data.prepare_options import check_mirror, check_options, source_path
 from srgan.errors import UserError
 from srgan.evaluation.methods import parse_compare
-from srgan.cli.flags import train_fields
-from srgan.inference.inputs import photo_inputs
+from srgan.inference.inputs import check_margin, check_tile, photo_inputs
 from srgan.inference.outputs import OutputOptions
-from srgan.inference.inputs import check_margin, check_tile
 from srgan.losses import check_vgg_weights
+from srgan.runtime import environment
 
 # The flags that name a folder the mode writes into or reads from.
 FOLDER_FLAGS = ("checkpoint_dir", "data_dir", "results_dir", "output")

@@ -103,6 +103,7 @@ def run_upscale(args: argparse.Namespace) -> None:
 def run_export(args: argparse.Namespace) -> None:
     from srgan.inference.export import export_generator
     from srgan.inference.upscale import DEFAULT_TILE, tile_margin
+
     # float32 whatever --precision: the SavedModel's uint8 signature runs anywhere.
     generator, config, source = _trained_generator(args)
     keras_path, saved_path = export_generator(generator, Path(args.output or "export"), DEFAULT_TILE,

@@ -18,10 +18,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from srgan.runtime import backends
 from srgan.data import images
 from srgan.data.degrade import SCALE, downsample, to_model
 from srgan.data.images import centre_crop
+from srgan.runtime import backends
 
 
 class PhotoSet:

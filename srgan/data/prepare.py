@@ -23,8 +23,8 @@ from tqdm import tqdm
 from srgan.data import div2k, stl10
 from srgan.data.images import (IMAGE_EXTENSIONS, ImageError, centred_tiles, list_images, load_photo,
                                resize_bicubic, save_png)
-from srgan.data.prepare_options import (DIV2K, HR_CHOICES, SOURCE_CHOICES, check_mirror,
-                                        check_options, source_path)
+from srgan.data.prepare_options import (DIV2K, HR_CHOICES, SOURCE_CHOICES, check_mirror, check_options,
+                                        source_path)
 from srgan.errors import UserError, shown
 from srgan.files import target_of_temporary
 from srgan.metrics.color import rgb_to_y
@@ -191,7 +191,14 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
         return _prepare_photos(path, data_dir, fraction, _Tiling(size, patches, min_detail,
                                                                  _downsize_to(hr, size)),
                                overwrite)
-    # STL10 from here on: the options are checked before a download or an extraction.
+    return _stl10_source(source, path, data_dir, size, unlabeled, test_fraction, patches, overwrite, hr)
+
+
+def _stl10_source(source: str, path: Path | None, data_dir: Path, size: int, unlabeled: int,
+                  test_fraction: float | None, patches: dict[str, int | None], overwrite: bool,
+                  hr: str | None) -> PrepareSummary:
+    """prepare() from STL10: downloaded (`path` None), its archive, or its extracted
+    folder; the options are checked before a download or an extraction."""
     _photo_options_only(0, test_fraction, "STL10 keeps its own split")
     if hr == "crop":
         if size != 48:
@@ -200,7 +207,7 @@ def prepare(source: str, data_dir: str | Path, size: int = 48, unlabeled: int = 
         size = stl10.SIDE
     if size > stl10.SIDE:
         raise UserError(f"--size {size} is larger than STL10's {stl10.SIDE} px photos")
-    if patch is not None or test_patch is not None:
+    if any(value is not None for value in patches.values()):
         raise UserError("--patch and --test_patch apply to photo folders and DIV2K only; STL10 "
                         "photos are written whole")
     if path is None:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import keras
 
-from srgan.config import TrainConfig
 from srgan.evaluation.curve import validation_at
 from srgan.inference import pretrained
 from srgan.inference.restore import load_generator
+from srgan.models.registry import Architecture
 from srgan.run.state import BEST, checkpoint_step
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def below_shipped(source: Source) -> str | None:
 
 def load_named_generator(checkpoint_dir: Path, checkpoint: Path | None, precision: str,
                          role: str = "", advise: bool = False, named: bool = True
-                         ) -> tuple[keras.Model, TrainConfig, Source]:
+                         ) -> tuple[keras.Model, Architecture, Source]:
     """load_generator's generator and settings, and where they came from, said in a line
     (after `role`, where given); with `advise`, a second line where the shipped generator
     scored better on the same photos.

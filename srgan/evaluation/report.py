@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan import files
-from srgan.data.images import save_png
-from srgan.data.images import centre_crop
+from srgan.data.images import centre_crop, save_png
 from srgan.evaluation.grids import image_grid
 from srgan.metrics.sharpness import detail_ratio
 

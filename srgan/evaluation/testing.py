@@ -18,22 +18,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from srgan.runtime.backends import device_name
 from srgan.data.degrade import SCALE, downsample
-from srgan.data.images import (ImageError, check_replaceable, list_images, load_rgb, resize_bicubic,
-                               save_png)
+from srgan.data.images import ImageError, check_replaceable, list_images, load_rgb, resize_bicubic, save_png
 from srgan.errors import UserError
+from srgan.evaluation.grids import sr_title
 from srgan.evaluation.methods import BICUBIC, MODEL, parse_compare
 from srgan.evaluation.provenance import load_named_generator
-from srgan.evaluation.report import (Score, grid_cell, method_means, write_csv, write_grid,
-                                     write_summary)
-from srgan.evaluation.grids import sr_title
+from srgan.evaluation.report import Score, grid_cell, method_means, write_csv, write_grid, write_summary
 from srgan.inference.inputs import check_tile
 from srgan.inference.outputs import output_names
 from srgan.inference.upscale import (DEFAULT_TILE, Predictor, make_predictor, tile_count, tile_margin,
                                      upscale_array)
 from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, ssim
 from srgan.metrics.ssim import WINDOW_SIZE
+from srgan.runtime.backends import device_name
 
 BORDER = 4
 MIN_HR = 2 * BORDER + WINDOW_SIZE
@@ -165,22 +163,49 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
     pairs = test_pairs(Path(data_dir), skipped)
     folders = test_folders(Path(data_dir))
     results_dir = Path(results_dir)
+    _check_results_dir(results_dir, folders)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    names = output_names([hr for hr, _ in pairs])
+    check_replaceable([results_dir / method.name / names[hr] for method in methods for hr, _ in pairs],
+                      "--results_dir")
+    scored = _score_photos(pairs, methods, tile, results_dir, names, skipped)
+    if not scored.scores:
+        raise UserError(f"none of the {len(pairs)} photos in {Path(data_dir) / 'test'} could be "
+                        "scored:\n  " + "\n  ".join(skipped))
+    summary = _summary(scored, methods, pairs, folders[0], tile, precision, skipped)
+    write_csv(results_dir / "metrics.csv", scored.scores)
+    write_summary(results_dir, summary)
+    write_grid(results_dir / "comparison.png", scored.grid,
+               ["HR", BICUBIC, *(method.title for method in methods)])
+    return summary
+
+
+def _check_results_dir(results_dir: Path, folders: tuple[Path, Path | None]) -> None:
     for read in folders:
         if read is not None and results_dir.resolve().is_relative_to(read.resolve()):
             raise UserError(f"--results_dir {results_dir} is inside {read}, which testing reads: "
                             "the next run would score its outputs as test photos. Choose a "
                             "folder outside it")
-    results_dir.mkdir(parents=True, exist_ok=True)
-    names = output_names([hr for hr, _ in pairs])
-    check_replaceable([results_dir / method.name / names[hr] for method in methods for hr, _ in pairs],
-                      "--results_dir")
 
-    scores: list[Score] = []
-    scales: set[int] = set()
-    cropped: list[str] = []
-    grid: list[list[np.ndarray]] = []
+
+@dataclasses.dataclass
+class _Scored:
+    """What scoring the test photos gave: a Score per photo and method, and what the
+    summary says of them."""
+
+    scores: list[Score] = dataclasses.field(default_factory=list)
+    scales: set[int] = dataclasses.field(default_factory=set)  # MS-SSIM's scales used
+    cropped: list[str] = dataclasses.field(default_factory=list)  # HR cropped to fit its LR
+    grid: list[list[np.ndarray]] = dataclasses.field(default_factory=list)
+    tiled: bool = False  # whether any photo ran in tiles
+
+
+def _score_photos(pairs: list[tuple[Path, Path | None]], methods: list, tile: int,
+                  results_dir: Path, names: dict[Path, str], skipped: list[str]) -> _Scored:
+    """Bicubic and each method on every (HR, LR) pair, each method's SR photo written;
+    a photo that cannot be read is added to `skipped`."""
+    scored = _Scored()
     warmed: set[str] = set()
-    tiled = False
     for hr_path, lr_path in tqdm(pairs, desc="testing", unit="photo", disable=len(pairs) < 2):
         try:
             hr, lr, cropped_more = hr_and_lr(hr_path, lr_path)
@@ -188,13 +213,13 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
             skipped.append(str(error))
             continue
         if cropped_more:
-            cropped.append(hr_path.name)
-        tiled = tiled or tile_count(*lr.shape[:2], tile) > 1
+            scored.cropped.append(hr_path.name)
+        scored.tiled = scored.tiled or tile_count(*lr.shape[:2], tile) > 1
         row, hr_detail = [hr], mean_gradient(hr, BORDER)
         sr, seconds = _timed(bicubic, lr)
         score, count = _score(hr_path.name, BICUBIC, hr, sr, seconds, hr_detail)
-        scores.append(score)
-        scales.add(count)
+        scored.scores.append(score)
+        scored.scales.add(count)
         row.append(sr)
         for method in methods:
             if method.name not in warmed:
@@ -202,37 +227,33 @@ def run_testing(checkpoint_dir: Path, checkpoint: Path | None, data_dir: Path, r
                 upscale_array(method.predict, lr, tile, method.margin)
                 warmed.add(method.name)
             sr, seconds = _timed(upscale_array, method.predict, lr, tile, method.margin)
-            scores.append(_score(hr_path.name, method.name, hr, sr, seconds, hr_detail)[0])
+            scored.scores.append(_score(hr_path.name, method.name, hr, sr, seconds, hr_detail)[0])
             save_png(results_dir / method.name / names[hr_path], sr, marked=True)
             row.append(sr)
-        if len(grid) < GRID_IMAGES:
-            grid.append([grid_cell(image) for image in row])
-    if not scores:
-        raise UserError(f"none of the {len(pairs)} photos in {Path(data_dir) / 'test'} could be "
-                        "scored:\n  " + "\n  ".join(skipped))
+        if len(scored.grid) < GRID_IMAGES:
+            scored.grid.append([grid_cell(image) for image in row])
+    return scored
 
+
+def _summary(scored: _Scored, methods: list, pairs: list[tuple[Path, Path | None]],
+             test_dir: Path, tile: int, precision: str, skipped: list[str]) -> dict:
     notes = []
-    if cropped:
-        notes.append(f"{len(cropped)} HR photo(s) were cropped (top left) to 4x the size of their "
-                     f"LR in test_lr/, e.g. {cropped[0]}")
-    summary = {
-        "images": sum(score.method == BICUBIC for score in scores),
-        "test_dir": str(folders[0]),
+    if scored.cropped:
+        notes.append(f"{len(scored.cropped)} HR photo(s) were cropped (top left) to 4x the size of "
+                     f"their LR in test_lr/, e.g. {scored.cropped[0]}")
+    return {
+        "images": sum(score.method == BICUBIC for score in scored.scores),
+        "test_dir": str(test_dir),
         "lr": ("given in test_lr/" if pairs[0][1] is not None else
                "HR cropped to a multiple of 4, downsized x4 with antialiased bicubic (as training)"),
         "bicubic": "PIL Image.resize x4, BICUBIC, of the same uint8 LR",
         "timing": ("mean per image of the generator call (output copied back, first call excluded)"
-                   + (f"; photos over {tile} LR px run in tiles" if tiled else "")),
+                   + (f"; photos over {tile} LR px run in tiles" if scored.tiled else "")),
         "device": device_name(),
         "precision": precision,
-        "ms_ssim_scales": sorted(scales),
-        "methods": method_means(scores, [BICUBIC] + [m.name for m in methods]),
+        "ms_ssim_scales": sorted(scored.scales),
+        "methods": method_means(scored.scores, [BICUBIC] + [m.name for m in methods]),
         "checkpoints": {method.name: method.checkpoint for method in methods},
         "notes": notes,
         "skipped": skipped,
     }
-    write_csv(results_dir / "metrics.csv", scores)
-    write_summary(results_dir, summary)
-    write_grid(results_dir / "comparison.png", grid,
-               ["HR", BICUBIC, *(method.title for method in methods)])
-    return summary

@@ -7,7 +7,6 @@ from pathlib import Path
 from srgan.data.images import IMAGE_EXTENSIONS, list_images, not_regular, read_size
 from srgan.errors import UserError, shown
 
-
 # LR px a side below which a photo is refused: its output is then mostly border, where the
 # generator sees its zero padding. `python bench/measure/measure_min_size.py` on scikit-image's
 # photos, shipped generator: its border RMS error is 7.4-10.1 levels from 3 px on (7.40 at

@@ -14,11 +14,10 @@ from typing import Annotated, TypedDict
 
 import keras
 
-from srgan.runtime import precision as precisions
 from srgan import schema
-from srgan.config import TrainConfig
 from srgan.errors import UserError, first_line
-from srgan.models.registry import build_generator_for
+from srgan.models.registry import Architecture, build_generator_for
+from srgan.runtime import precision as precisions
 
 FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS = FOLDER / "seed_x4.weights.h5"
@@ -41,7 +40,7 @@ def card() -> Card:
     """The model card, its fields checked: what it is, its file's sha256, how it was made."""
     info = schema.load(CARD, Card, _RESTORE)
     try:
-        TrainConfig(model=info["model"], features=info["features"], blocks=info["blocks"]).validate()
+        Architecture(info["model"], info["features"], info["blocks"]).check()
     except UserError as error:
         raise UserError(f"{CARD} describes no generator this project builds ({error}); "
                         f"{_RESTORE}") from error
@@ -56,10 +55,10 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pretrained_config() -> TrainConfig:
-    """The settings of the shipped generator's architecture, as its card describes it."""
+def pretrained_architecture() -> Architecture:
+    """The shipped generator's architecture, as its card describes it."""
     info = card()
-    return TrainConfig(model=info["model"], features=info["features"], blocks=info["blocks"])
+    return Architecture(info["model"], info["features"], info["blocks"])
 
 
 def load_pretrained_weights(generator: keras.Model) -> None:
@@ -94,9 +93,9 @@ def load_pretrained_weights(generator: keras.Model) -> None:
                         "both from the repository (git checkout -- srgan/pretrained)")
 
 
-def load_pretrained(precision: str = "float32") -> tuple[keras.Model, TrainConfig, str]:
+def load_pretrained(precision: str = "float32") -> tuple[keras.Model, Architecture, str]:
     """(the shipped generator built in `precision`, its settings, its file's path)."""
-    config = pretrained_config()
+    config = pretrained_architecture()
     with precisions.policy(precision):
         generator = build_generator_for(config.model, config.features, config.blocks)
     load_pretrained_weights(generator)

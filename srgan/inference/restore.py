@@ -5,6 +5,7 @@ checkpoints, so no architecture flag has to be repeated; then only the generator
 weights are read from the checkpoint (the critic and optimizers are ignored).
 """
 
+import dataclasses
 import gc
 import logging
 import re
@@ -12,15 +13,14 @@ from pathlib import Path
 
 import keras
 
-from srgan.runtime import precision as precisions
-from srgan.config import TrainConfig
 from srgan.errors import UserError
 from srgan.inference import pretrained
 from srgan.log import tensorflow_warnings_muted
-from srgan.models.registry import build_generator_for
+from srgan.models.registry import Architecture, build_generator_for
 from srgan.run import folder as run_folder
 from srgan.run.settings import SETTINGS_FILE, load_settings
 from srgan.run.state import restore_generator
+from srgan.runtime import precision as precisions
 
 log = logging.getLogger(__name__)
 # The suffixes of a checkpoint's files (an earlier version's index and shards too); a
@@ -77,19 +77,20 @@ def find_checkpoint(checkpoint_dir: Path, checkpoint: Path | None = None) -> str
     return prefix
 
 
-def saved_config(folder: Path) -> TrainConfig:
-    """The run's settings saved in `folder`, as a TrainConfig (unknown keys ignored)."""
+def saved_architecture(folder: Path) -> Architecture:
+    """The architecture of the run whose settings are saved in `folder`."""
     saved = load_settings(folder)
     if saved is None:
         raise UserError(f"no {SETTINGS_FILE} in {folder}: training writes it beside the "
                         "checkpoints, and it says how to rebuild the generator. Copy it from "
                         "the run's folder.")
     # load_settings has checked every field's type and range.
-    return TrainConfig(**{name: value for name, value in saved.items()
-                          if name in TrainConfig.__dataclass_fields__})
+    defaults = Architecture()
+    return Architecture(*(saved.get(field.name, getattr(defaults, field.name))
+                          for field in dataclasses.fields(Architecture)))
 
 
-def _restored_generator(config: TrainConfig, prefix: str,
+def _restored_generator(config: Architecture, prefix: str,
                         precision: str) -> tuple[keras.Model | None, str | None]:
     """The generator `config` describes with the weights of `prefix`; or None and why not.
 
@@ -118,7 +119,7 @@ def uses_pretrained(checkpoint_dir: Path, checkpoint: Path | None) -> bool:
 
 
 def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
-                   precision: str = "float32") -> tuple[keras.Model, TrainConfig, str]:
+                   precision: str = "float32") -> tuple[keras.Model, Architecture, str]:
     """The generator of the latest checkpoint in `checkpoint_dir`, or of `checkpoint`,
     or the shipped one (`uses_pretrained`), built in `precision` (a dtype policy).
 
@@ -131,7 +132,7 @@ def load_generator(checkpoint_dir: Path, checkpoint: Path | None = None,
         return pretrained.load_pretrained(precision)
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
     folder = Path(prefix).parent
-    config = saved_config(folder)
+    config = saved_architecture(folder)
     generator, failure = _restored_generator(config, prefix, precision)
     if failure is not None:
         raise UserError(f"checkpoint {prefix} cannot be loaded as the generator described by "
@@ -147,13 +148,13 @@ def check_saved_model(checkpoint_dir: Path, checkpoint: Path | None, model: str 
     if model is None:
         return
     if uses_pretrained(Path(checkpoint_dir), checkpoint):
-        saved = pretrained.pretrained_config().model
+        saved = pretrained.pretrained_architecture().model
         if saved != model:
             raise UserError(f"--model {model}, but the shipped pretrained generator is a {saved} "
                             f"generator. Train a {model} run first, or leave --model out.")
         return
     prefix = find_checkpoint(Path(checkpoint_dir), None if checkpoint is None else Path(checkpoint))
-    saved = saved_config(Path(prefix).parent).model
+    saved = saved_architecture(Path(prefix).parent).model
     if saved != model:
         raise UserError(f"--model {model}, but {prefix} holds a {saved} generator (its "
                         f"{SETTINGS_FILE} says so). Pass --model {saved}, or leave --model out "

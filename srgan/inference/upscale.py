@@ -20,14 +20,13 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from srgan.runtime import backends
-from srgan.models import registry
 from srgan.data.degrade import SCALE, from_model, to_model
 from srgan.data.images import check_replaceable, frame_count, load_rgba, read_kind, read_size, resize_bicubic
 from srgan.errors import UserError, shown
-from srgan.inference.inputs import check_size, photo_inputs
+from srgan.inference.inputs import check_margin, check_size, photo_inputs
 from srgan.inference.outputs import OutputOptions, output_names, rescale, save_output
-from srgan.inference.inputs import check_margin
+from srgan.models import registry
+from srgan.runtime import backends
 
 log = logging.getLogger(__name__)
 
@@ -151,20 +150,8 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
     """
     options.check()
     source = Path(source)
-    paths, skipped = photo_inputs(source, options.recursive)
-    for line in skipped:
-        log.warning(f"skipped: {line}")
-    inside = Path(output).resolve()
-    if source.is_dir() and inside != source.resolve() and inside.is_relative_to(source.resolve()):
-        # Earlier outputs inside the input tree are outputs, not photos to upscale again.
-        paths = [path for path in paths if not path.resolve().is_relative_to(inside)]
+    paths, targets = _targets(source, Path(output), options)
     single = len(paths) == 1
-    names = output_names(paths, source if source.is_dir() else None, options.suffix, options.ext)
-    targets = {path: Path(output) / names[path] for path in paths}
-    overwritten = [str(path) for path, target in targets.items() if target.resolve() == path.resolve()]
-    if overwritten:
-        raise UserError(f"--output {output} would overwrite the input {overwritten[0]}; "
-                        "choose another --output folder")
     done = Written()
     if options.skip_existing:
         done.existing = [path for path in paths if targets[path].exists()]
@@ -182,8 +169,7 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
             bar.set_postfix_str(shown(path.name), refresh=False)
             try:
                 rgb, alpha = load_rgba(path)
-                height, width = rgb.shape[:2]
-                check_size(path, width, height)
+                check_size(path, rgb.shape[1], rgb.shape[0])
             except UserError as error:  # an ImageError, or too small
                 if single:
                     raise
@@ -192,19 +178,9 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
                 bar.total -= tiles[path]
                 bar.refresh()
                 continue
-            frames = frame_count(path)
-            if frames > 1:
-                log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
-                         "first alone")
-            sr = upscale_array(predict, rgb, tile, margin, bar)
-            sr, alpha = rescale(sr, None if alpha is None else upscale_alpha(alpha), width, height,
-                                options.outscale)
             target = targets[path]
             existed = target.exists()
-            lost = save_output(target, sr, alpha, read_kind(path), options.quality)
-            if lost:
-                log.info(f"{shown(target.name)}: {options.ext} cannot hold {' or '.join(lost)} of "
-                         f"{shown(path.name)}; --ext png keeps everything")
+            _upscale_photo(predict, path, rgb, alpha, target, tile, margin, options, bar)
             done.written.append(target)
             if existed:
                 done.replaced.append(target)
@@ -212,3 +188,39 @@ def upscale_files(generator: keras.Model, source: Path, output: Path, tile: int,
         raise UserError(f"{len(failed)} of {len(paths)} file(s) could not be upscaled "
                         f"({len(done.written)} written to {output}): " + "; ".join(failed))
     return done
+
+
+def _targets(source: Path, output: Path, options: OutputOptions) -> tuple[list[Path], dict[Path, Path]]:
+    """(the photos of `source` to upscale, each one's output file); UserError where an
+    output would overwrite its input."""
+    paths, skipped = photo_inputs(source, options.recursive)
+    for line in skipped:
+        log.warning(f"skipped: {line}")
+    inside = output.resolve()
+    if source.is_dir() and inside != source.resolve() and inside.is_relative_to(source.resolve()):
+        # Earlier outputs inside the input tree are outputs, not photos to upscale again.
+        paths = [path for path in paths if not path.resolve().is_relative_to(inside)]
+    names = output_names(paths, source if source.is_dir() else None, options.suffix, options.ext)
+    targets = {path: output / names[path] for path in paths}
+    overwritten = [str(path) for path, target in targets.items() if target.resolve() == path.resolve()]
+    if overwritten:
+        raise UserError(f"--output {output} would overwrite the input {overwritten[0]}; "
+                        "choose another --output folder")
+    return paths, targets
+
+
+def _upscale_photo(predict, path: Path, rgb: np.ndarray, alpha: np.ndarray | None, target: Path,
+                   tile: int, margin: int, options: OutputOptions, bar: tqdm) -> None:
+    """The photo at `path` (read as `rgb` and `alpha`) written into `target`."""
+    height, width = rgb.shape[:2]
+    frames = frame_count(path)
+    if frames > 1:
+        log.info(f"{shown(path)} holds {frames} frames (an animation, or pages): upscaled the "
+                 "first alone")
+    sr = upscale_array(predict, rgb, tile, margin, bar)
+    sr, alpha = rescale(sr, None if alpha is None else upscale_alpha(alpha), width, height,
+                        options.outscale)
+    lost = save_output(target, sr, alpha, read_kind(path), options.quality)
+    if lost:
+        log.info(f"{shown(target.name)}: {options.ext} cannot hold {' or '.join(lost)} of "
+                 f"{shown(path.name)}; --ext png keeps everything")

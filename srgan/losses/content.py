@@ -1,7 +1,7 @@
 """Pixel-space content losses (docs/DESIGN.md "Losses", content).
 
 Images are in [-1, 1], so the dynamic range passed to SSIM is 2 (ref). All three are
-written in keras.ops and compute the same under every backend (tests/test_backends.py).
+written in keras.ops and compute the same under every backend (tests/unit/runtime/test_backends.py).
 """
 
 from collections.abc import Callable
@@ -82,7 +82,7 @@ def _halve(images: Any) -> Any:
 
 def batch_ms_ssim(hr: Any, sr: Any, max_val: float) -> Any:
     """Batch-mean MS-SSIM of NHWC images, differentiable, for the training loss; the same
-    as tf.image.ssim_multiscale (tests/test_metrics.py) under every backend.
+    as tf.image.ssim_multiscale (tests/unit/metrics/test_metrics.py) under every backend.
 
     Images must lie in [0, max_val] (shift [-1, 1] images by +1, max_val 2): the
     luminance term assumes non-negative means. Uses as many scales as fit the

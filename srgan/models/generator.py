@@ -8,9 +8,9 @@ instead of sub-pixel shuffle, and a multi-kernel reconstruction.
 import keras
 from keras import layers
 
+from srgan.models import check_size
 from srgan.models.initializers import check_init, kernel_initializer
 from srgan.models.norm import batch_norm
-from srgan.models import check_size
 
 
 def _conv(filters: int, size: int, name: str, init: str, activation: str | None = None,

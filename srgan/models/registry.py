@@ -14,6 +14,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from srgan.errors import UserError
+
 if TYPE_CHECKING:
     import keras
 
@@ -105,6 +107,24 @@ def spec(name: str) -> ModelSpec:
         return MODELS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(NAMES)}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """What fixes the shapes of a generator's weights: its model, features and blocks, as
+    a run's settings.json and the shipped generator's card say them."""
+
+    model: str = "seed"
+    features: int = 64
+    blocks: int = 16
+
+    def check(self) -> None:
+        """UserError where no generator of this project has these."""
+        if self.model not in NAMES:
+            raise UserError(f"--model must be one of {', '.join(NAMES)}, got {self.model!r}")
+        if self.features < 1 or self.blocks < 0:
+            raise UserError(f"--features must be at least 1 and --blocks not negative, got "
+                            f"{self.features} and {self.blocks}")
 
 
 # --- a model's networks by its name: training, testing, upscaling and export all build

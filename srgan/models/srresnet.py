@@ -16,9 +16,8 @@ WGAN-GP critic (per-sample gradient penalty: no batch statistics; linear score).
 import keras
 from keras import layers
 
-from srgan.models import norm
+from srgan.models import check_size, norm
 from srgan.models.initializers import check_init, kernel_initializer
-from srgan.models import check_size
 
 SIGMOID_LAYER = "sigmoid"
 

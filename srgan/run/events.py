@@ -7,7 +7,7 @@ and a `Summary` of tagged values. Scalars are written as `simple_value`, images 
 earlier versions logged through tf.summary, whose scalars are one-element float
 `TensorProto`s, and both are read back. Only the few protocol-buffer fields named here
 are encoded or decoded, by hand: the format is stable, and TensorBoard and TensorFlow's
-own reader take these files (tests/test_events.py reads them back with TensorFlow's).
+own reader take these files (tests/unit/run/test_events.py reads them back with TensorFlow's).
 """
 
 from __future__ import annotations

@@ -17,10 +17,9 @@ import time
 
 import tensorflow as tf
 
-from srgan.runtime import environment
-from srgan.runtime import STRATEGIES, check_global_batch
-from srgan.runtime.environment import CPU_DEVICES_ENV
 from srgan.errors import UserError, describe_os_error
+from srgan.runtime import STRATEGIES, check_global_batch, environment
+from srgan.runtime.environment import CPU_DEVICES_ENV
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from srgan.runtime import environment
 from srgan.errors import UserError
+from srgan.runtime import environment
 
 
 def input_gradient(function: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:

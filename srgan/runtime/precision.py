@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 
 from srgan.runtime import PRECISIONS
+
 # GPUs of compute capability 8.0 (Ampere) and newer run bfloat16 on tensor cores.
 _BF16_GPU_CAPABILITY = (8, 0)
 # CPU flags of the x86 units that run bfloat16 dot products natively.

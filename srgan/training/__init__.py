@@ -1,2 +1,4 @@
-"""Training: the epoch loop, and what only it uses (precise BatchNorm statistics, sample
-grids, a clean stop on Ctrl+C). The per-model steps it drives are srgan/training/tf_steps.py."""
+"""Training: how each model trains (recipe.py, its compiled steps in tf_steps.py and
+jax_steps.py), the epoch loop (loop.py) and what a checkpoint does (checkpoints.py),
+what a run starts from (start.py), where it runs (tf_devices.py, jax_devices.py), and
+--mode=compare, which trains several models alike (compare.py)."""

@@ -23,19 +23,19 @@ from typing import Annotated, TypedDict
 import numpy as np
 
 from srgan import files, schema
-from srgan.models import registry
 from srgan.config import TrainConfig, check_time_budget
 from srgan.data.degrade import SCALE
 from srgan.data.images import load_rgb
 from srgan.errors import UserError
-from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
-from srgan.evaluation.methods import BICUBIC, MODEL
-from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
 from srgan.evaluation.grids import nearest_upsized, sr_title
+from srgan.evaluation.methods import BICUBIC, MODEL
+from srgan.evaluation.report import METRICS, grid_cell, summary_markdown, write_grid
+from srgan.evaluation.testing import GRID_IMAGES, bicubic, hr_and_lr, run_testing, test_pairs
 from srgan.inference.outputs import output_names
-from srgan.runtime.precision import resolve
+from srgan.models import registry
 from srgan.run.folder import move_run_aside
 from srgan.run.state import saved_step
+from srgan.runtime.precision import resolve
 from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.loop import train
 
@@ -102,17 +102,10 @@ def _load_state(root: Path, budget: dict) -> dict:
     return state
 
 
-def train_all(settings: dict, minutes: float | None, minutes_init: float | None = None,
-              models: tuple[str, ...] = ORDER, restart: bool = False) -> tuple[Path, dict] | None:
-    """Trains what is left of each of `models`, phase by phase; returns
-    (CHECKPOINT_DIR/compare, the state), or None where Ctrl+C or SIGTERM stopped it (as
-    training, after a checkpoint).
-
-    `settings` are TrainConfig fields given on the command line (not model or
-    checkpoint_dir); each model takes its own learning rate unless lr_init is given.
-    A phase ends at its epochs (--n_epoch_init, --n_epoch) or its minutes
-    (`minutes_init`, `minutes`), whichever come first.
-    """
+def _start(settings: dict, minutes: float | None, minutes_init: float | None,
+           restart: bool) -> tuple[Path, dict]:
+    """(CHECKPOINT_DIR/compare, the comparison's state): a new one, or the one a rerun
+    resumes, its budget and seed fixed and written."""
     defaults = TrainConfig()
     budget = {"n_epoch_init": settings.get("n_epoch_init", defaults.n_epoch_init),
               "n_epoch": settings.get("n_epoch", defaults.n_epoch),
@@ -132,6 +125,22 @@ def train_all(settings: dict, minutes: float | None, minutes_init: float | None 
         # One random seed for all, drawn once and kept, so a rerun resumes the same runs.
         budget["seed"] = secrets.randbelow(2**31)
     _write_json(root / STATE_FILE, state)
+    return root, state
+
+
+def train_all(settings: dict, minutes: float | None, minutes_init: float | None = None,
+              models: tuple[str, ...] = ORDER, restart: bool = False) -> tuple[Path, dict] | None:
+    """Trains what is left of each of `models`, phase by phase; returns
+    (CHECKPOINT_DIR/compare, the state), or None where Ctrl+C or SIGTERM stopped it (as
+    training, after a checkpoint).
+
+    `settings` are TrainConfig fields given on the command line (not model or
+    checkpoint_dir); each model takes its own learning rate unless lr_init is given.
+    A phase ends at its epochs (--n_epoch_init, --n_epoch) or its minutes
+    (`minutes_init`, `minutes`), whichever come first.
+    """
+    root, state = _start(settings, minutes, minutes_init, restart)
+    budget = state["budget"]
     # The budget is the comparison's own (PhaseLimit), not each run's fitted warm-up length.
     fields = {name: value for name, value in settings.items()
               if name not in ("model", "checkpoint_dir", "minutes_init")}

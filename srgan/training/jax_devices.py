@@ -11,8 +11,8 @@ from pathlib import Path
 import keras
 
 from srgan.config import TrainConfig
-from srgan.runtime import check_global_batch
 from srgan.run.folder import RunLock
+from srgan.runtime import check_global_batch
 from srgan.training.budget import PhaseLimit
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,14 @@ def resolve(name: str) -> tuple[keras.distribution.DataParallel | None, str]:
     return None, jax_backend.device_line()
 
 
-def train(config: TrainConfig, restart: bool, limit: PhaseLimit | None,
-          run: Callable[..., bool], move_aside: Callable[[bool, Path], None]) -> bool:
-    """`run` (the loop's _train) under the distribution --strategy names."""
+def train(config: TrainConfig, limit: PhaseLimit | None, run: Callable[..., bool],
+          start_folder: Callable[[Path], None]) -> bool:
+    """`run` (the loop's _train) under the distribution --strategy names; `start_folder`
+    is called on the run's folder before it is locked."""
     distribution, why = resolve(config.strategy)
     if distribution is not None:
         check_global_batch(config.batch_size, len(distribution.device_mesh.devices.flat))
     folder = Path(config.checkpoint_dir)
-    move_aside(restart, folder)
+    start_folder(folder)
     with RunLock(folder):
         return run(config, folder, distribution, why, limit)

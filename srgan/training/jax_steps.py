@@ -1,6 +1,6 @@
 """The training steps under Keras' JAX backend, behind srgan/training/tf_steps.py's interface: the
 warm-up, the critic step and the generator step of the seed's model and of both
-baselines, computing what TensorFlow's TrainSteps computes (tests/test_backends.py holds
+baselines, computing what TensorFlow's TrainSteps computes (tests/unit/runtime/test_backends.py holds
 their first steps equal).
 
 JAX's steps are pure, jitted functions: the networks' and optimizers' variables travel as
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import keras
 
 from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, generator_adversarial_loss,
-                                     generator_bce_loss, gradient_penalty)
+                                      generator_bce_loss, gradient_penalty)
 from srgan.losses.content import mse_loss
 from srgan.losses.perceptual import perceptual_loss
 from srgan.models.srresnet import discriminator_logits

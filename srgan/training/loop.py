@@ -45,16 +45,20 @@ def train(config: TrainConfig, restart: bool = False, limit: PhaseLimit | None =
         from srgan.runtime import jax_backend
         from srgan.training import jax_devices
         jax_backend.check_training_flags(config)
-        return jax_devices.train(config, restart, limit, _train, _move_aside)
+        return jax_devices.train(config, limit, _train, _move_aside if restart else _keep)
     from srgan.training import tf_devices
-    return tf_devices.train(config, restart, limit, _train, _move_aside)
+    return tf_devices.train(config, limit, _train, _move_aside if restart else _keep)
 
 
-def _move_aside(restart: bool, folder: Path) -> None:
-    if restart:
-        moved = move_run_aside(folder)
-        if moved is not None:
-            log.info(f"--restart: the previous run was moved to {moved}")
+def _move_aside(folder: Path) -> None:
+    """--restart: the run in `folder` moved aside, before the new one locks it."""
+    moved = move_run_aside(folder)
+    if moved is not None:
+        log.info(f"--restart: the previous run was moved to {moved}")
+
+
+def _keep(folder: Path) -> None:
+    """No --restart: the run in `folder`, if any, is resumed."""
 
 
 def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,

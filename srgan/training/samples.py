@@ -6,8 +6,7 @@ import keras
 import numpy as np
 
 from srgan.data.degrade import downsample, from_model, to_model
-from srgan.data.images import ImageError, list_images, load_rgb
-from srgan.data.images import centre_crop
+from srgan.data.images import ImageError, centre_crop, list_images, load_rgb
 from srgan.evaluation.grids import image_grid, nearest_upsized, sr_title
 
 GAP = 2

@@ -80,7 +80,7 @@ def resolve_settings(config: TrainConfig, folder: Path, several_machines: bool =
 
 def start_from_pretrained(config: TrainConfig, generator: keras.Model) -> None:
     """--init pretrained: the shipped generator's weights, for a fine-tune."""
-    shipped = pretrained.pretrained_config()
+    shipped = pretrained.pretrained_architecture()
     mine = (config.model, config.features, config.blocks)
     if mine != (shipped.model, shipped.features, shipped.blocks):
         raise UserError(f"--init pretrained needs the shipped generator's architecture (--model "

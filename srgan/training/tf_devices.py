@@ -9,19 +9,20 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from srgan.runtime import distribute
 from srgan.config import TrainConfig
 from srgan.errors import UserError, first_line
 from srgan.run.folder import RunLock
+from srgan.runtime import distribute
 from srgan.training.budget import PhaseLimit
 
 log = logging.getLogger(__name__)
 
 
-def train(config: TrainConfig, restart: bool, limit: PhaseLimit | None,
-          run: Callable[..., bool], move_aside: Callable[[bool, Path], None]) -> bool:
+def train(config: TrainConfig, limit: PhaseLimit | None, run: Callable[..., bool],
+          start_folder: Callable[[Path], None]) -> bool:
     """`run` (the loop's _train) under the strategy --strategy names, in the run's folder
-    on the chief, in a folder of its own thrown away on every other worker."""
+    on the chief, in a folder of its own thrown away on every other worker; the chief
+    calls `start_folder` on the run's folder before it locks it."""
     try:
         strategy, strategy_why = distribute.resolve(config.strategy)
     except distribute.Stopped as signal_name:
@@ -38,7 +39,7 @@ def train(config: TrainConfig, restart: bool, limit: PhaseLimit | None,
             with tempfile.TemporaryDirectory(prefix="srgan-worker-") as scratch:
                 return run(config, Path(scratch), strategy, strategy_why, limit,
                            restore_from=folder, several_machines=several)
-        move_aside(restart, folder)
+        start_folder(folder)
         with RunLock(folder):
             return run(config, folder, strategy, strategy_why, limit,
                        several_machines=several)

@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from srgan.losses.adversarial import (critic_loss, discriminator_bce_loss, generator_adversarial_loss,
-                                     generator_bce_loss, gradient_penalty)
+                                      generator_bce_loss, gradient_penalty)
 from srgan.losses.content import mse_loss
 from srgan.losses.perceptual import perceptual_loss
 from srgan.models.srresnet import discriminator_logits
