@@ -16,6 +16,9 @@ from srgan.run.folder import read_arrays, standing
 from srgan.run.settings import save_settings
 from srgan.run.state import Networks, RunState
 
+# The repository's root, whatever folder of tests/ a test is in.
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def tiny_config(data_dir: Path, checkpoint_dir: Path, **overrides) -> TrainConfig:
     settings = dict(features=4, blocks=1, batch_size=4, n_epoch=2, save_every=1, seed=7,
@@ -58,7 +61,7 @@ def photo(height: int, width: int, name: str = "astronaut") -> np.ndarray:
 def load_script(name: str) -> types.ModuleType:
     """scripts/NAME.py as a module, for its functions and its main(argv)."""
     spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+        name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

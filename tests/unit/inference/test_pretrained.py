@@ -2,7 +2,6 @@
 user expects it, and a new run can start from it."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.restore import load_generator
 from srgan.training import loop
-from tests.helpers import load_script, photo, tiny_config, write_run
+from tests.helpers import ROOT, load_script, photo, tiny_config, write_run
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +167,8 @@ def test_its_colour_is_true_on_photos_it_never_saw():
     import skimage.data
 
     from srgan.data.degrade import downsample
-    from srgan.evaluation.testing import bicubic
     from srgan.data.images import centre_crop
+    from srgan.evaluation.testing import bicubic
     from srgan.inference.upscale import make_predictor
     from srgan.metrics import crop_border
     from srgan.metrics.color import channel_bias
@@ -203,5 +202,5 @@ def test_its_batchnorm_conversion_kept_every_output_on_real_photos():
     assert "epsilon 1e-5" in pretrained.card()["batchnorm"]
     lr = np.stack([to_model(downsample(centre_crop(getattr(skimage.data, name)(), 64)))
                    for name in ("astronaut", "coffee")])
-    before = np.load(Path(__file__).parent / "data" / "shipped_before_conversion.npz")["sr"]
+    before = np.load(ROOT / "tests" / "data" / "shipped_before_conversion.npz")["sr"]
     np.testing.assert_allclose(shipped.predict(lr, verbose=0), before, atol=1e-5)

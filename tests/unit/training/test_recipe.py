@@ -10,15 +10,15 @@ import pytest
 import tensorflow as tf
 
 from srgan.config import TrainConfig
-from srgan.data.pipeline import PhotoSet, crop_areas, steps_per_epoch, training_dataset
 from srgan.data.images import list_images, load_rgb, save_png
+from srgan.data.pipeline import PhotoSet, crop_areas, steps_per_epoch, training_dataset
 from srgan.data.prepare import detail, prepare
 from srgan.errors import UserError
 from srgan.evaluation.testing import run_testing
 from srgan.models.generator import build_generator
 from srgan.training import loop, recipe
-from srgan.training.budget import WarmupFit
 from srgan.training.batchnorm import batchnorm_layers, recompute_batchnorm_statistics
+from srgan.training.budget import WarmupFit
 from tests.helpers import tiny_config
 
 

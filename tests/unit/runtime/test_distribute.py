@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from srgan.runtime import distribute
 from srgan.errors import UserError
-from srgan.training import loop, recipe
-from tests.helpers import checkpoint_values, tiny_config
+from srgan.runtime import distribute
+from srgan.training import loop
+from tests.helpers import ROOT, checkpoint_values, tiny_config
 
-ROOT = Path(__file__).resolve().parents[1]
 # tests/helpers.py's tiny_config, as flags.
 TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every", "1", "--seed", "7",
         "--vgg_weights", "none", "--precision", "float32"]
@@ -29,7 +28,7 @@ TINY = ["--features", "4", "--blocks", "1", "--batch_size", "4", "--save_every",
 # into up to ~3 x the learning rate on weights whose gradient is near zero, and the
 # GAN's two players feed each other's differences: after 6 steps, up to 0.13% of a
 # value (measured). One step is compared exactly (1e-5) above; a resume on the same
-# replica count stays bit-exact (tests/test_training.py).
+# replica count stays bit-exact (tests/unit/training/test_training.py).
 ACROSS_REPLICAS = {"rtol": 1e-2, "atol": 1e-3}
 
 STEP_SCRIPT = '''

@@ -1,17 +1,16 @@
 """scripts/photo_set.py: the rules that decide the offline photo set, and its manifest."""
 
 import csv
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import numpy as np
 import pytest
 import skimage.data
 from PIL import Image
 
-from tests.helpers import load_script
+from tests.helpers import ROOT, load_script
 
 photo_set = load_script("photo_set")
-ROOT = Path(__file__).resolve().parents[1]
 
 COPYRIGHT = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

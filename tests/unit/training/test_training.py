@@ -16,20 +16,18 @@ import skimage.data
 import tensorflow as tf
 from PIL import Image
 
-from srgan.models import registry
 from srgan.config import TrainConfig
 from srgan.data.demo import fill_if_empty
 from srgan.data.images import save_png
 from srgan.errors import UserError
 from srgan.evaluation.grids import title_band
+from srgan.models import registry
 from srgan.run.folder import RunLock
 from srgan.run.settings import load_settings
-from srgan.training.tf_steps import TrainSteps
 from srgan.run.state import Networks
 from srgan.training import loop, recipe, start
-from tests.helpers import checkpoint_values, latest, tiny_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from srgan.training.tf_steps import TrainSteps
+from tests.helpers import ROOT, checkpoint_values, latest, tiny_config
 
 
 def network_weights(checkpoint_dir: Path, features: int = 4) -> dict[str, list[np.ndarray]]:

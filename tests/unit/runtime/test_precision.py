@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan.runtime import precision
 from srgan.models.registry import build_networks
 from srgan.run.state import Networks, RunState
+from srgan.runtime import precision
 from srgan.training import loop, recipe
 from srgan.training.draws import penalty_draws
 from tests.helpers import checkpoint_values, tiny_config

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from srgan.models import registry
-from srgan.models import norm
+from srgan.models import norm, registry
 from srgan.models.critic import build_critic
 from srgan.models.generator import build_generator
 from srgan.models.registry import build_networks

@@ -30,9 +30,8 @@ from srgan.data.prepare import prepare
 from srgan.errors import UserError
 from srgan.run.folder import RunLock, read_pointer
 from srgan.run.state import checkpoint_step
-from tests.helpers import checkpoint_values
+from tests.helpers import ROOT, checkpoint_values
 
-ROOT = Path(__file__).resolve().parents[1]
 # End to end: each test runs the command line, most of them training.
 pytestmark = pytest.mark.slow
 # Two steps an epoch of two photos each: a GAN step's time grows with its photos.

@@ -14,18 +14,15 @@ import tensorflow as tf
 from PIL import Image
 
 from srgan import cli
-from srgan.training import compare
-from srgan.evaluation import grids
-from srgan.evaluation import provenance, report
+from srgan.evaluation import grids, provenance, report
 from srgan.evaluation.curve import VALIDATION_TAG, validation_at
 from srgan.evaluation.testing import run_testing
 from srgan.inference import pretrained
 from srgan.inference.upscale import output_names
 from srgan.models.registry import build_generator_for
-from srgan.training import loop, samples
-from tests.helpers import photo, tiny_config, write_run
+from srgan.training import compare, loop, samples
+from tests.helpers import ROOT, photo, tiny_config, write_run
 
-ROOT = Path(__file__).resolve().parents[1]
 # A score set as the card writes one; the tests set it rather than read the card's, whose
 # numbers change with each shipped generator.
 BICUBIC_DB, SHIPPED_DB = 29.3022, 28.8109

@@ -13,8 +13,8 @@ from test_testing import photo, write_run
 from srgan.cli import main
 from srgan.data.images import written_by_us
 from srgan.errors import UserError
-from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names,
-                                     upscale_array, upscale_files)
+from srgan.inference.upscale import (_spans, context_margin, make_predictor, output_names, upscale_array,
+                                     upscale_files)
 from srgan.models.generator import build_generator
 from srgan.models.registry import build_generator_for
 

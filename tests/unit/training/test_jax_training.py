@@ -15,9 +15,7 @@ import pytest
 from srgan.evaluation.curve import read_validation_curve
 from srgan.run.folder import read_arrays
 from srgan.training import loop
-from tests.helpers import checkpoint_values, tiny_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, checkpoint_values, tiny_config
 
 # One warm-up epoch and one GAN epoch of two batches of two photos: steps 1-2 and 3-4.
 SHORT = dict(n_epoch_init=1, n_epoch=1, batch_size=2, val_images=0)
@@ -104,7 +102,7 @@ def test_a_run_trains_stops_and_resumes_under_jax_and_a_folder_resumes_under_eit
     assert f"resuming from {folders['straight']}/ckpt-4" in capsys.readouterr().err
     assert int(read_arrays(Path(folders["straight"]) / "ckpt-6")["step"]) == 6
     # TensorFlow's run, resumed under JAX for steps 5-6 (above) and under TensorFlow: the
-    # same steps to float32 tolerance (as tests/test_backends.py holds them), from the same
+    # same steps to float32 tolerance (as tests/unit/runtime/test_backends.py holds them), from the same
     # state, on the same batches and penalty draws, so the two ends differ by a small part
     # of how far the generator moved (fresh runs would not: each backend draws its own
     # initial weights from a seed).

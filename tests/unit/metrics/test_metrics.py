@@ -10,10 +10,10 @@ from PIL import Image
 from scipy.signal import convolve2d
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from srgan.losses.content import batch_ms_ssim
 from srgan.metrics import crop_border, gmsd, mean_gradient, ms_ssim, ms_ssim_scales, psnr, sharpness, ssim
 from srgan.metrics.color import channel_bias
 from srgan.metrics.gmsd import _average_downsample
-from srgan.losses.content import batch_ms_ssim
 from srgan.metrics.ms_ssim import MS_SSIM_WEIGHTS, ms_ssim_weights
 
 BORDER = 4

@@ -11,19 +11,18 @@ import pytest
 import skimage.data
 import tensorflow as tf
 
-from srgan.training import compare
 from srgan.cli import main
 from srgan.config import TrainConfig
 from srgan.data.images import save_png
 from srgan.errors import UserError
-from srgan.evaluation.testing import run_testing
 from srgan.evaluation.grids import title_band
+from srgan.evaluation.testing import run_testing
 from srgan.inference.restore import load_generator
 from srgan.losses.adversarial import ADVERSARIAL_WEIGHT, discriminator_bce_loss, generator_bce_loss
 from srgan.losses.perceptual import vgg54_loss
-from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator, discriminator_logits
 from srgan.models.registry import build_critic_for, build_generator_for, build_networks
-from srgan.training import loop
+from srgan.models.srresnet import build_srgan_discriminator, build_srresnet_generator, discriminator_logits
+from srgan.training import compare, loop
 from srgan.training.budget import GAN, WARMUP, PhaseLimit
 from srgan.training.loop import train
 from tests.helpers import latest

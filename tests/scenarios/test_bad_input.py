@@ -1,7 +1,7 @@
 """Bad input, second round: JSON of the wrong shape in every file the project reads, odd
 environment variables, and the schema that checks them. Each ends in one line naming
 the file or variable and the field, with exit status 1. (The end-to-end cases, which
-train, are in tests/test_faults.py.)"""
+train, are in tests/scenarios/test_faults.py.)"""
 
 import json
 import os
@@ -22,9 +22,7 @@ from srgan.inference import pretrained
 from srgan.run import best
 from srgan.runtime import distribute, environment, startup
 from srgan.training import compare
-from tests.helpers import photo, write_run
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, photo, write_run
 
 
 def one_line_error(capsys, args: list) -> str:

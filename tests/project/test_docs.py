@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from srgan import cli
+from srgan.cli import modes
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "bench" / "README.md",
          *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)|src=\"([^\"]+)\"")
@@ -60,3 +61,10 @@ def test_the_flag_tables_name_every_flag_of_their_mode(mode, page, title):
              if action.option_strings and action.option_strings[0] not in ("-h", "--mode")}
     assert documented == taken, (f"undocumented: {sorted(taken - documented)}; "
                                  f"no such flag: {sorted(documented - taken)}")
+
+
+def test_the_readmes_modes_table_names_every_mode():
+    section = (ROOT / "README.md").read_text().split("## Modes\n", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([a-z]+)`", row.split("|")[1])}
+    assert named == set(modes.MODES), f"the table names {sorted(named)}"

@@ -11,13 +11,7 @@ from PIL import Image
 from srgan.data.degrade import downsample
 from srgan.data.demo import DEMO_PHOTOS, MAX_PATCHES_PER_PHOTO, TEST_PHOTO, build_demo_set
 from srgan.data.images import save_png
-from srgan.data.pipeline import (
-    PhotoSet,
-    load_photo_set,
-    sample_batch,
-    steps_per_epoch,
-    training_dataset,
-)
+from srgan.data.pipeline import PhotoSet, load_photo_set, sample_batch, steps_per_epoch, training_dataset
 
 
 def _constant_photos(count: int, size: int = 48) -> list[np.ndarray]:

@@ -12,16 +12,15 @@ from pathlib import Path
 import pytest
 
 from srgan import cli, files
-from srgan.training import compare, recipe
 from srgan.cli import flags, modes
-from srgan.models import registry
-from srgan.models.registry import build_networks
 from srgan.config import TrainConfig
 from srgan.errors import UserError
+from srgan.models import registry
+from srgan.models.registry import build_networks
 from srgan.run.settings import FORMAT, FORMAT_KEY, load_settings, save_settings
+from srgan.training import compare, recipe
 from srgan.training.tf_steps import TrainSteps
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, load_script
 
 
 def test_every_model_has_its_networks_and_a_training_recipe():
@@ -114,177 +113,44 @@ def test_temporary_names_are_owned_by_files(tmp_path):
 
 # --- the import graph: layers that read top to bottom (docs/ARCHITECTURE.md) ---
 
-@dataclasses.dataclass(frozen=True)
-class Import:
-    """One import statement's edge: `path`:`line` imports `names` of module `target`."""
-    source: str
-    target: str
-    path: str
-    line: int
-    names: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line} imports {', '.join(self.names)} from {self.target}"
-
-
-def _modules(root: Path, package: str) -> dict[str, Path]:
-    """Dotted name -> file of every module of `package` under `root`."""
-    modules = {}
-    for path in sorted((root / package).rglob("*.py")):
-        parts = path.relative_to(root).with_suffix("").parts
-        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return modules
-
-
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return ((isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-            or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
-
-
-class _ImportCollector(ast.NodeVisitor):
-    """Every import of one module, at any depth: a deferred import inside a function is
-    still a dependency. Imports for the type checker alone are not."""
-
-    def __init__(self, module: str, is_package: bool, modules: dict[str, Path]):
-        self.package = module if is_package else module.rpartition(".")[0]
-        self.modules = modules
-        self.found: list[tuple[str, int, str]] = []  # (target module, line, imported name)
-
-    def visit_If(self, node: ast.If) -> None:
-        if not _is_type_checking(node):
-            self.generic_visit(node)
-            return
-        for statement in node.orelse:
-            self.visit(statement)
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            # `import a.b.c` runs a.b.c, the deepest of its parts that is ours.
-            parts = alias.name.split(".")
-            for end in range(len(parts), 0, -1):
-                if ".".join(parts[:end]) in self.modules:
-                    self.found.append((".".join(parts[:end]), node.lineno, alias.name))
-                    break
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        base = node.module or ""
-        if node.level:
-            anchor = self.package.split(".")[:len(self.package.split(".")) - node.level + 1]
-            base = ".".join(anchor + ([node.module] if node.module else []))
-        for alias in node.names:
-            submodule = f"{base}.{alias.name}"
-            target = submodule if submodule in self.modules else base
-            if target in self.modules:
-                self.found.append((target, node.lineno, alias.name))
-
-
-def import_graph(root: Path, package: str) -> dict[str, dict[str, Import]]:
-    """module -> {imported module -> its first import}, among `package`'s own modules."""
-    modules = _modules(root, package)
-    graph: dict[str, dict[str, Import]] = {}
-    for module, path in modules.items():
-        collector = _ImportCollector(module, path.name == "__init__.py", modules)
-        collector.visit(ast.parse(path.read_text(), filename=str(path)))
-        edges: dict[str, Import] = {}
-        for target, line, name in collector.found:
-            first = edges.get(target)
-            if first is None:
-                edges[target] = Import(module, target, path.relative_to(root).as_posix(), line, (name,))
-            elif first.line == line and name not in first.names:
-                edges[target] = dataclasses.replace(first, names=(*first.names, name))
-        graph[module] = edges
-    return graph
-
-
-def part_of(module: str) -> str:
-    """The top-level part a module belongs to: `srgan.training.loop` -> `srgan.training`."""
-    return ".".join(module.split(".")[:2])
-
-
-def package_graph(graph: dict[str, dict[str, Import]]) -> dict[str, dict[str, Import]]:
-    """The same imports between top-level parts (a package, or a module of the root),
-    each edge shown by one of the imports that make it."""
-    parts: dict[str, dict[str, Import]] = {part_of(module): {} for module in graph}
-    for module, edges in graph.items():
-        for target, edge in edges.items():
-            if part_of(target) != part_of(module):
-                parts[part_of(module)].setdefault(part_of(target), edge)
-    return parts
-
-
-def _components(graph: dict[str, dict[str, Import]]) -> list[list[str]]:
-    """Strongly connected components (Tarjan), each of more than one node or a self-loop."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in graph[node]:
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while not component or component[-1] != node:
-                component.append(stack.pop())
-                on_stack.discard(component[-1])
-            if len(component) > 1 or node in graph[node]:
-                components.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return components
-
-
-def find_cycles(graph: dict[str, dict[str, Import]]) -> list[list[Import]]:
-    """One shortest cycle per knot of the graph, as the imports that close it."""
-    cycles = []
-    for component in _components(graph):
-        start, members = component[0], set(component)
-        # Breadth-first from start's imports back to start, inside the component.
-        came_from: dict[str, tuple[str, Import]] = {}
-        frontier = [start]
-        while start not in came_from:
-            reached = []
-            for node in frontier:
-                for target, edge in sorted(graph[node].items()):
-                    if target in members and target not in came_from:
-                        came_from[target] = node, edge
-                        reached.append(target)
-            frontier = reached
-        node, edge = came_from[start]
-        cycle = [edge]
-        while node != start:
-            node, edge = came_from[node]
-            cycle.insert(0, edge)
-        cycles.append(cycle)
-    return cycles
-
-
-def describe(cycles: list[list[Import]]) -> str:
-    return "\n".join("import cycle:\n  " + "\n  ".join(map(str, cycle)) for cycle in cycles)
+graph_tool = load_script("import_graph")
 
 
 def test_no_module_imports_another_that_imports_it_back():
-    cycles = find_cycles(import_graph(ROOT, "srgan"))
-    assert not cycles, describe(cycles)
+    cycles = graph_tool.find_cycles(graph_tool.import_graph(ROOT, "srgan"))
+    assert not cycles, graph_tool.describe(cycles)
 
 
 def test_no_top_level_package_imports_another_that_imports_it_back():
-    cycles = find_cycles(package_graph(import_graph(ROOT, "srgan")))
-    assert not cycles, describe(cycles)
+    cycles = graph_tool.find_cycles(graph_tool.package_graph(graph_tool.import_graph(ROOT, "srgan")))
+    assert not cycles, graph_tool.describe(cycles)
 
 
-def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path):
+def documented_layers(page: Path) -> dict[str, int]:
+    """Each part the layer table of docs/ARCHITECTURE.md names (srgan.cli for `cli/`,
+    srgan.config for `config.py`): its row."""
+    block = page.read_text().split("```")[1]
+    rows = {}
+    for line in block.splitlines():
+        found = re.match(r"\s*(\d+)\s+((?:[\w]+(?:\.py|/)\s?)+)", line)
+        if found:
+            for name in found.group(2).split():
+                rows[f"srgan.{name.removesuffix('.py').removesuffix('/')}"] = int(found.group(1))
+    return rows
+
+
+def test_every_part_imports_only_the_rows_below_it_in_the_documented_layers():
+    rows = documented_layers(ROOT / "docs" / "ARCHITECTURE.md")
+    parts = graph_tool.package_graph(graph_tool.import_graph(ROOT, "srgan"))
+    assert rows.keys() == parts.keys() - {"srgan"}, "the layer table and the package differ"
+    ground = min(rows.values())
+    upward = [str(edge) for part, edges in parts.items() if part != "srgan"
+              for target, edge in edges.items()
+              if not (rows[target] < rows[part] or rows[target] == rows[part] == ground)]
+    assert not upward, "imports of a part on the same row or above: " + "; ".join(upward)
+
+
+def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path, capsys):
     sources = {
         "knot/__init__.py": "",
         "knot/low/__init__.py": "",
@@ -292,27 +158,32 @@ def test_the_checker_names_the_imports_that_close_a_cycle(tmp_path):
         "knot/low/a.py": "def f():\n    from knot.high.b import g\n    return g()\n",
         "knot/low/c.py": "from knot.low import a\n",
         "knot/high/__init__.py": "",
-        "knot/high/b.py": ("from typing import TYPE_CHECKING\n\nfrom knot.low.c import a\n\n"
-                           "if TYPE_CHECKING:\n    from knot.low.a import f\n\n\ndef g():\n    return a\n"),
-        # Imports for the type checker alone are not.
-        "knot/typed.py": "import typing\n\nif typing.TYPE_CHECKING:\n    from knot.high.b import g\n",
-        "knot/high/d.py": "from knot import typed\n",
+        "knot/high/b.py": "from knot.low.c import a\n\n\ndef g():\n    return a\n",
+        # So is an import for the type checker alone, in either spelling.
+        "knot/typed.py": "import typing\n\nif typing.TYPE_CHECKING:\n    from knot.high.d import h\n",
+        "knot/high/d.py": ("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+                           "    from knot import typed\n\n\ndef h():\n    pass\n"),
     }
     for name, text in sources.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    graph = import_graph(tmp_path, "knot")
-    assert graph["knot.high.b"].keys() == {"knot.low.c"} and graph["knot.typed"] == {}
+    graph = graph_tool.import_graph(tmp_path, "knot")
+    assert graph["knot.low.a"].keys() == {"knot.high.b"} and graph["knot.typed"].keys() == {"knot.high.d"}
 
-    [cycle] = find_cycles(graph)
-    assert [str(edge) for edge in cycle] == [
-        "knot/high/b.py:3 imports a from knot.low.c",
+    deferred, typed = graph_tool.find_cycles(graph)
+    assert [str(edge) for edge in deferred] == [
+        "knot/high/b.py:1 imports a from knot.low.c",
         "knot/low/c.py:1 imports a from knot.low.a",
         "knot/low/a.py:2 imports g from knot.high.b"]
-    [cycle] = find_cycles(package_graph(graph))
-    assert [(part_of(edge.source), part_of(edge.target)) for edge in cycle] == [
+    assert [str(edge) for edge in typed] == [
+        "knot/high/d.py:4 imports typed from knot.typed",
+        "knot/typed.py:4 imports h from knot.high.d"]
+    [cycle] = graph_tool.find_cycles(graph_tool.package_graph(graph))
+    assert [(graph_tool.part_of(edge.source), graph_tool.part_of(edge.target)) for edge in cycle] == [
         ("knot.high", "knot.low"), ("knot.low", "knot.high")]
-    assert "knot/low/a.py:2 imports g from knot.high.b" in describe([cycle])
+    assert graph_tool.main(["--modules", "--root", str(tmp_path), "--package", "knot"]) == 1
+    assert "knot/typed.py:4 imports h from knot.high.d" in capsys.readouterr().err
+    assert "knot/low/a.py:2 imports g from knot.high.b" in graph_tool.describe([cycle])
 
 
 def third_party_imports(root: Path) -> dict[str, str]:
@@ -417,3 +288,76 @@ def test_a_checkpoint_from_before_the_references_epsilon_is_converted_once_on_re
     assert saved == str(tmp_path / "ckpt-4") and float(read_arrays(saved)[EPSILON]) == norm.EPSILON
     again, _, _ = load_generator(tmp_path)
     np.testing.assert_allclose(again.predict(lr, verbose=0), before, atol=1e-5)
+
+
+# --- the layout: a handful of modules at the top, one table of modes, no hub, short
+# modules and functions (docs/ARCHITECTURE.md) ---
+
+LONGEST_MODULE = 400
+LONGEST_FUNCTION = 60
+# What a function longer than LONGEST_FUNCTION says first among its comments: why.
+LONG_REASON = "# Long:"
+
+
+def test_the_top_of_the_package_holds_a_handful_of_modules():
+    top = sorted(path.stem for path in (ROOT / "srgan").glob("*.py") if path.stem != "__init__")
+    assert len(top) <= 5, top
+
+
+def test_every_mode_is_one_row_that_help_checks_and_dispatch_read(monkeypatch, capsys):
+    assert cli.build_parser()._option_string_actions["--mode"].choices.keys() == modes.MODES.keys()
+    takers = {taker for owners in flags.flag_modes().values() for taker in owners}
+    assert takers <= {modes.flags_of(name) for name in modes.MODES}
+    ran = []
+    checked = modes.Mode("a stand-in", check=lambda args: ran.append("check"),
+                         run=lambda args: ran.append("run"))
+    monkeypatch.setitem(modes.MODES, "prepare", checked)
+    assert cli.main(["--mode=prepare"]) == 0 and ran == ["check", "run"]
+    assert "--mode=prepare: a stand-in" in " ".join(cli.build_parser("prepare").format_help().split())
+
+    def refuse(args):
+        raise UserError("refused before TensorFlow loads")
+
+    monkeypatch.setitem(modes.MODES, "prepare", modes.Mode("a stand-in", refuse, ran.append))
+    assert cli.main(["--mode=prepare"]) == 1 and ran == ["check", "run"]
+    assert capsys.readouterr().err.endswith("error: refused before TensorFlow loads\n")
+
+
+def test_a_runs_networks_and_optimizers_travel_as_one_value_and_its_config_never_changes():
+    import inspect
+
+    from srgan.run.state import Networks, RunState
+    from srgan.training.jax_steps import JaxSteps
+
+    for built in (TrainSteps, JaxSteps, RunState):
+        parameters = inspect.signature(built).parameters
+        assert "networks" in parameters and not {"generator", "critic"} & parameters.keys(), built
+        assert parameters["networks"].annotation in (Networks, "Networks")
+    config = TrainConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.seed = 3
+
+
+def _functions(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def test_no_module_or_function_of_the_package_is_long_without_a_reason():
+    long_modules, long_functions = [], []
+    for path in sorted((ROOT / "srgan").rglob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        where = path.relative_to(ROOT)
+        if len(lines) > LONGEST_MODULE:
+            long_modules.append(f"{where}: {len(lines)} lines")
+        for function in _functions(ast.parse(text)):
+            length = function.end_lineno - function.lineno + 1
+            body = lines[function.lineno - 1:function.end_lineno]
+            comments = [line.strip() for line in body if line.strip().startswith("#")]
+            if length > LONGEST_FUNCTION and not (comments and comments[0].startswith(LONG_REASON)):
+                long_functions.append(f"{where}:{function.lineno} {function.name}: {length} lines")
+    assert not long_modules, f"over {LONGEST_MODULE} lines: {long_modules}"
+    assert not long_functions, (f"over {LONGEST_FUNCTION} lines, with no first comment "
+                                f"{LONG_REASON!r} saying why: {long_functions}")

@@ -15,9 +15,9 @@ from srgan.cli import main
 from srgan.config import TrainConfig
 from srgan.data.degrade import downsample, from_model, to_model
 from srgan.errors import UserError
+from srgan.evaluation.grids import title_band
 from srgan.evaluation.report import COLUMNS
 from srgan.evaluation.testing import parse_compare, run_testing
-from srgan.evaluation.grids import title_band
 from srgan.inference.restore import load_generator
 from srgan.metrics import gmsd, mean_gradient, ms_ssim, psnr, sharpness, ssim
 from srgan.models.generator import build_generator

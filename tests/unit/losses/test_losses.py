@@ -9,7 +9,7 @@ import tensorflow as tf
 from srgan.errors import UserError
 from srgan.losses import perceptual
 from srgan.losses.adversarial import critic_loss, generator_adversarial_loss, gradient_penalty
-from srgan.losses.content import content_loss, mse_loss, ms_ssim_loss, ssim_loss
+from srgan.losses.content import content_loss, ms_ssim_loss, mse_loss, ssim_loss
 
 RNG = np.random.default_rng(0)
 

@@ -13,7 +13,6 @@ from srgan.inference.export import export_generator
 from srgan.inference.upscale import context_margin
 from srgan.models.generator import build_generator
 
-
 TILE = 16
 
 
