@@ -110,7 +110,8 @@ def _train(config: TrainConfig, folder: Path, strategy, strategy_why: str,
 
 
 class _Run:
-    """The epoch loop of one run, with its logs, samples and stop handling."""
+    """The epoch loop of one run: its phases, steps, logs and stop handling; its checkpoints
+    are SavePoints' (srgan/training/checkpoints.py)."""
 
     def __init__(self, config: TrainConfig, folder: Path, photos: PhotoSet,
                  state: RunState, steps, limit: PhaseLimit | None = None):
